@@ -22,6 +22,7 @@ struct loader {
 	char *stack[VG_MAX_INCLUDE_DEPTH + 2];	/* files being loaded, for cycles */
 	int depth;
 	bool allow_include;
+	bool peek;		/* only id, name, version and platforms */
 };
 
 /* The parts of a baseline file, picked out before any is interpreted,
@@ -349,7 +350,10 @@ static int add_checks(struct vg_yctx *y, struct vg_baseline *b, yaml_node_t *seq
 		if (b->nchecks >= VG_MAX_CHECKS)
 			return vg_errf(err, "%s:%d: more than %d checks", y->file, yline(n),
 				       VG_MAX_CHECKS);
-		b->checks = xrealloc(b->checks, (b->nchecks + 1) * sizeof(*b->checks));
+		/* Doubling: at a power of two the array is full (or larger). */
+		if ((b->nchecks & (b->nchecks - 1)) == 0)
+			b->checks = xrealloc(b->checks,
+					     (b->nchecks ? 2 * b->nchecks : 8) * sizeof(*b->checks));
 		struct vg_check *c = &b->checks[b->nchecks++];
 		memset(c, 0, sizeof(*c));
 		if (parse_check(y, n, c, false, err))
@@ -601,6 +605,13 @@ static int load_parts(struct loader *L, struct vg_yctx *y, struct parts *p, stru
 		return -1;
 	y->vars = L->vars;
 	y->nvars = L->nvars;
+	if (L->peek) {
+		if (set_text(y, p->id, "id", &b->id, err) ||
+		    set_text(y, p->name, "name", &b->name, err) ||
+		    set_text(y, p->version, "version", &b->version, err))
+			return -1;
+		return p->platforms ? parse_platforms(y, b, p->platforms, err) : 0;
+	}
 	if (p->include) {
 		if (!L->allow_include)
 			return vg_errf(err, "%s:%d: include is not allowed here", y->file,
@@ -666,16 +677,16 @@ static void loader_fini(struct loader *L)
 static int finish(struct loader *L, int rc, struct vg_err *err)
 {
 	loader_fini(L);
-	if (rc == 0 && L->b->nchecks == 0)
+	if (rc == 0 && L->b->nchecks == 0 && !L->peek)
 		rc = vg_errf(err, "%s: the baseline has no checks", L->b->file);
 	if (rc)
 		baseline_free(L->b);
 	return rc;
 }
 
-int baseline_load(struct vg_baseline *b, const char *path, struct vg_err *err)
+static int load_path(struct vg_baseline *b, const char *path, bool peek, struct vg_err *err)
 {
-	struct loader L = {.b = b, .allow_include = true};
+	struct loader L = {.b = b, .allow_include = true, .peek = peek};
 	char *buf, *real;
 	size_t len;
 	int rc;
@@ -689,9 +700,22 @@ int baseline_load(struct vg_baseline *b, const char *path, struct vg_err *err)
 		return -1;
 	}
 	L.stack[L.depth++] = real;
+	/* Picking a baseline needs its header only; the checks can be large. */
+	if (peek)
+		len = ydoc_head(buf, len, "checks");
 	rc = load_doc(&L, path, buf, len, err);
 	free(buf);
 	return finish(&L, rc, err);
+}
+
+int baseline_load(struct vg_baseline *b, const char *path, struct vg_err *err)
+{
+	return load_path(b, path, false, err);
+}
+
+int baseline_peek(struct vg_baseline *b, const char *path, struct vg_err *err)
+{
+	return load_path(b, path, true, err);
 }
 
 int baseline_load_mem(struct vg_baseline *b, const char *name, const char *buf, size_t len,

@@ -13,6 +13,7 @@ static void usage(FILE *out)
 {
 	fputs("usage: vigil check [--baseline NAME|FILE] [--root DIR] [--format text|json]\n"
 	      "                   [--only ID,...] [--severity LEVEL] [--config FILE] [--no-color]\n"
+	      "                   [--verbose]\n"
 	      "       vigil version\n"
 	      "\n"
 	      "check   evaluate a baseline against this host, or an image with --root\n"
@@ -47,6 +48,7 @@ static int parse_check_opts(int argc, char **argv, struct check_opts *o)
 		{"severity", required_argument, NULL, 's'},
 		{"config", required_argument, NULL, 'c'},
 		{"no-color", no_argument, NULL, 'N'},
+		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
@@ -55,7 +57,7 @@ static int parse_check_opts(int argc, char **argv, struct check_opts *o)
 	o->root = "/";
 	o->filter.min_severity = -1;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "b:r:f:o:s:c:h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "b:r:f:o:s:c:hv", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'b': o->baseline = optarg; break;
 		case 'r': o->root = optarg; break;
@@ -76,6 +78,7 @@ static int parse_check_opts(int argc, char **argv, struct check_opts *o)
 				return -1;
 			}
 			break;
+		case 'v': log_set_level(VG_LOG_INFO); break;
 		case 'h': usage(stdout); exit(0);
 		default: return -1;
 		}

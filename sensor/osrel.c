@@ -142,7 +142,7 @@ static char *by_platform(const struct vg_strv *dirs, const struct vg_osrel *os)
 			struct vg_baseline b;
 			struct vg_err err;
 			char *p = xasprintf("%s/%s", dirs->v[i], names.v[j]);
-			if (baseline_load(&b, p, &err) == 0) {
+			if (baseline_peek(&b, p, &err) == 0) {
 				if (baseline_matches(&b, os))
 					found = p;
 				baseline_free(&b);

@@ -128,6 +128,9 @@ struct vg_yctx {			/* one loaded YAML document */
 };
 int ydoc_load(struct vg_yctx *y, const char *file, const char *buf, size_t len, struct vg_err *err);
 void ydoc_free(struct vg_yctx *y);
+/* The length of the part of a block-mapping document before its top-level
+ * key, or len: lets a caller read a file's header without its body. */
+size_t ydoc_head(const char *buf, size_t len, const char *key);
 yaml_node_t *ydoc_root(struct vg_yctx *y);
 yaml_node_t *ynode(struct vg_yctx *y, int id);
 int yline(const yaml_node_t *n);
@@ -255,6 +258,8 @@ struct vg_baseline {
 };
 /* Loads a file; includes are looked up beside it. */
 int baseline_load(struct vg_baseline *b, const char *path, struct vg_err *err);
+/* Reads only id, name, version and platforms: enough to pick a baseline. */
+int baseline_peek(struct vg_baseline *b, const char *path, struct vg_err *err);
 /* Loads from memory, refusing includes (for the fuzzer and tests). */
 int baseline_load_mem(struct vg_baseline *b, const char *name, const char *buf, size_t len,
 		      struct vg_err *err);

@@ -14,10 +14,13 @@
 
 static int scan_error(struct vg_err *err, const char *file, yaml_parser_t *p)
 {
-	return vg_errf(err, "%s:%zu: YAML error: %s%s%s", file,
-		       (p->problem_mark.line ? p->problem_mark.line : p->context_mark.line) + 1,
-		       p->problem ? p->problem : "malformed document",
-		       p->context ? " " : "", p->context ? p->context : "");
+	const char *problem = p->problem ? p->problem : "malformed document";
+
+	if (p->context)
+		return vg_errf(err, "%s:%zu: YAML error: %s (%s started at line %zu)", file,
+			       p->problem_mark.line + 1, problem, p->context,
+			       p->context_mark.line + 1);
+	return vg_errf(err, "%s:%zu: YAML error: %s", file, p->problem_mark.line + 1, problem);
 }
 
 static int scan_limits(const char *file, const char *buf, size_t len, struct vg_err *err)
@@ -77,6 +80,47 @@ static int scan_limits(const char *file, const char *buf, size_t len, struct vg_
 	}
 	yaml_parser_delete(&p);
 	return rc;
+}
+
+size_t ydoc_head(const char *buf, size_t len, const char *key)
+{
+	yaml_parser_t p;
+	yaml_event_t ev;
+	size_t end = len;
+	int depth = 0;
+	bool is_key = false;
+
+	yaml_parser_initialize(&p);
+	yaml_parser_set_input_string(&p, (const unsigned char *)buf, len);
+	while (yaml_parser_parse(&p, &ev)) {
+		yaml_event_type_t t = ev.type;
+		bool block = t == YAML_MAPPING_START_EVENT &&
+			     ev.data.mapping_start.style == YAML_BLOCK_MAPPING_STYLE;
+		if (t == YAML_MAPPING_START_EVENT && depth == 0 && !block) {
+			yaml_event_delete(&ev);
+			break;	/* a flow mapping cannot be cut at a key */
+		}
+		if (depth == 1 && t == YAML_SCALAR_EVENT) {
+			is_key = !is_key;
+			if (is_key && !strcmp((const char *)ev.data.scalar.value, key)) {
+				end = ev.start_mark.index;
+				yaml_event_delete(&ev);
+				break;
+			}
+		} else if (depth == 1 && (t == YAML_SEQUENCE_START_EVENT ||
+					  t == YAML_MAPPING_START_EVENT)) {
+			is_key = false;	/* a collection is always a value here */
+		}
+		if (t == YAML_SEQUENCE_START_EVENT || t == YAML_MAPPING_START_EVENT)
+			depth++;
+		if (t == YAML_SEQUENCE_END_EVENT || t == YAML_MAPPING_END_EVENT)
+			depth--;
+		yaml_event_delete(&ev);
+		if (t == YAML_STREAM_END_EVENT || depth > VG_YAML_MAX_DEPTH)
+			break;
+	}
+	yaml_parser_delete(&p);
+	return end;
 }
 
 int ydoc_load(struct vg_yctx *y, const char *file, const char *buf, size_t len, struct vg_err *err)
