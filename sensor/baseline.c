@@ -700,10 +700,12 @@ static int load_path(struct vg_baseline *b, const char *path, bool peek, struct 
 		return -1;
 	}
 	L.stack[L.depth++] = real;
-	/* Picking a baseline needs its header only; the checks can be large. */
-	if (peek)
-		len = ydoc_head(buf, len, "checks");
-	rc = load_doc(&L, path, buf, len, err);
+	/* Picking a baseline needs its header only; the checks can be large.
+	 * A file that names its platforms after its checks is read whole. */
+	size_t head = peek ? ydoc_head(buf, len, "checks") : len;
+	rc = load_doc(&L, path, buf, head, err);
+	if (rc == 0 && peek && !b->nplat && head < len)
+		rc = load_doc(&L, path, buf, len, err);
 	free(buf);
 	return finish(&L, rc, err);
 }

@@ -106,6 +106,11 @@ sed -e 's/^id: cli/id: other/' -e "s/id: debian, versions: \['12'\]/id: fedora/"
 VIGIL_BASELINE_DIR=$tmp/dir expect_rc 1 "baseline picked by os-release" -- "$VIGIL" check --root "$img" --format json
 [ "$(json_get "$tmp/out" "d['baseline']['id']")" = "cli" ] && ok || bad "picked baseline: $(json_get "$tmp/out" "d['baseline']['id']")"
 VIGIL_BASELINE_DIR=$tmp/dir expect_rc 1 "baseline by name" -- "$VIGIL" check --root "$img" --baseline cli
+# A baseline that names its platforms after its checks is still picked.
+rm "$tmp/dir/cli.yaml"
+{ grep -v '^platforms:' "$tmp/b.yaml"; echo "platforms: [{id: debian, versions: ['12']}]"; } >"$tmp/dir/late.yaml"
+VIGIL_BASELINE_DIR=$tmp/dir expect_rc 1 "platforms after checks" -- "$VIGIL" check --root "$img" --format json
+[ "$(json_get "$tmp/out" "d['baseline']['file'].endswith('late.yaml')")" = "True" ] && ok || bad "late platforms not picked"
 printf 'ID=plan9\nVERSION_ID=4\n' >"$img/etc/os-release"
 VIGIL_BASELINE_DIR=$tmp/dir expect_rc 2 "no baseline fits" -- "$VIGIL" check --root "$img"
 expect_in "$tmp/err" "no baseline fits plan9 4" "no baseline fits"
