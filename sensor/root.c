@@ -47,6 +47,8 @@ int root_init(struct vg_root *r, const char *dir, struct vg_err *err)
 	struct stat self;
 	r->live = stat("/", &self) == 0 && self.st_dev == st.st_dev && self.st_ino == st.st_ino;
 	r->dir = xstrdup(dir);
+	/* The fallback resolver can be forced, so tests cover it everywhere. */
+	r->no_openat2 = getenv("VIGIL_NO_OPENAT2") != NULL;
 	return 0;
 }
 
@@ -59,14 +61,122 @@ void root_fini(struct vg_root *r)
 	r->fd = -1;
 }
 
+/*
+ * Without openat2 (kernels before 5.6, valgrind), the same resolution is
+ * done here one component at a time: every step is an O_NOFOLLOW openat
+ * relative to the directory reached so far, ".." never climbs above the
+ * root, and an absolute symlink restarts from the root.
+ */
+#define MAX_SYMLINKS 40
+
+struct walk {
+	int fds[PATH_MAX / 2];		/* fds[0] is the root; fds[n-1] the current dir */
+	size_t n;
+};
+
+static void walk_pop_all(struct walk *w)
+{
+	while (w->n > 1)
+		close(w->fds[--w->n]);
+}
+
+static int walk_open(const struct vg_root *r, const char *path, int flags)
+{
+	struct walk w = {.n = 1};
+	char *todo = xstrdup(path), *p = todo;
+	int links = 0, fd = -1, saved = 0;
+
+	w.fds[0] = r->fd;
+	for (;;) {
+		p += strspn(p, "/");
+		size_t len = strcspn(p, "/");
+		bool last = p[len + strspn(p + len, "/")] == 0;
+		char name[NAME_MAX + 1];
+
+		if (len == 0) {		/* the path names the directory reached */
+			fd = openat(w.fds[w.n - 1], ".", flags | O_CLOEXEC);
+			saved = errno;
+			break;
+		}
+		if (len > NAME_MAX) {
+			saved = ENAMETOOLONG;
+			break;
+		}
+		memcpy(name, p, len);
+		name[len] = 0;
+		p += len;
+		if (!strcmp(name, ".") || !strcmp(name, "..")) {
+			if (name[1] && w.n > 1)
+				close(w.fds[--w.n]);
+			if (last) {
+				fd = openat(w.fds[w.n - 1], ".", flags | O_CLOEXEC);
+				saved = errno;
+				break;
+			}
+			continue;
+		}
+		int step = openat(w.fds[w.n - 1], name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		struct stat st;
+		if (step < 0 || fstat(step, &st) < 0) {
+			saved = errno;
+			if (step >= 0)
+				close(step);
+			break;
+		}
+		if (S_ISLNK(st.st_mode) && (!last || !(flags & O_NOFOLLOW))) {
+			char target[PATH_MAX];
+			ssize_t n = readlinkat(step, "", target, sizeof(target) - 1);
+			close(step);
+			if (n < 0 || ++links > MAX_SYMLINKS) {
+				saved = n < 0 ? errno : ELOOP;
+				break;
+			}
+			target[n] = 0;
+			if (target[0] == '/')
+				walk_pop_all(&w);
+			char *rest = xasprintf("%s/%s", target, p);
+			free(todo);
+			todo = p = rest;
+			continue;
+		}
+		if (last) {
+			close(step);
+			fd = openat(w.fds[w.n - 1], name, flags | O_NOFOLLOW | O_CLOEXEC);
+			/* O_NOFOLLOW on a symlink the caller wants followed cannot
+			 * happen here: it was resolved above. */
+			saved = errno;
+			break;
+		}
+		if (!S_ISDIR(st.st_mode) || w.n == sizeof(w.fds) / sizeof(w.fds[0])) {
+			close(step);
+			saved = S_ISDIR(st.st_mode) ? ENAMETOOLONG : ENOTDIR;
+			break;
+		}
+		w.fds[w.n++] = step;
+	}
+	walk_pop_all(&w);
+	free(todo);
+	if (fd < 0)
+		errno = saved;
+	return fd;
+}
+
 int root_open(const struct vg_root *r, const char *path, int flags)
 {
+	int fd;
+
 	if (path[0] != '/') {
 		errno = EINVAL;
 		return -1;
 	}
-	/* Magic links (/proc/self/fd/N) could point anywhere. */
-	return sys_openat2(r->fd, path, flags | O_CLOEXEC, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+	if (!r->no_openat2) {
+		/* Magic links (/proc/self/fd/N) could point anywhere. */
+		fd = sys_openat2(r->fd, path, flags | O_CLOEXEC,
+				 RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+		if (fd >= 0 || errno != ENOSYS)
+			return fd;
+	}
+	return walk_open(r, path, flags);
 }
 
 int root_stat(const struct vg_root *r, const char *path, struct stat *st, bool follow)

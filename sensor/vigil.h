@@ -89,6 +89,7 @@ struct vg_root {
 	int fd;				/* O_PATH descriptor of the root directory */
 	char *dir;			/* as given; "/" for the live host */
 	bool live;			/* the running system, not an image */
+	bool no_openat2;		/* resolve in user space (old kernels) */
 };
 int root_init(struct vg_root *r, const char *dir, struct vg_err *err);
 void root_fini(struct vg_root *r);
