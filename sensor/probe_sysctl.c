@@ -4,6 +4,7 @@
  * sysctl.d files in systemd-sysctl's order, last assignment wins).
  */
 #include <errno.h>
+#include <fnmatch.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +79,7 @@ struct vg_sysctl {
 	struct sysctl_entry *e;
 	size_t n;
 	struct vg_strv files;
+	struct vg_strv excluded;
 };
 
 struct sysctl_load {
@@ -92,8 +94,14 @@ static int persisted_line(void *u, char *raw, size_t lineno)
 
 	if (!*line || *line == '#' || *line == ';')
 		return 0;
-	if (!(eq = strchr(line, '=')))
+	if (!(eq = strchr(line, '='))) {
+		/* "-key" alone keeps key out of every glob assignment. */
+		if (*line == '-' && line[1]) {
+			normalize_key(line + 1);
+			strv_push(&l->s->excluded, line + 1);
+		}
 		return 0;
+	}
 	*eq = 0;
 	key = str_trim(line);
 	if (*key == '-')	/* "-key = v": an error setting it is ignored */
@@ -137,25 +145,64 @@ void sysctl_free(struct vg_sysctl *s)
 	}
 	free(s->e);
 	strv_free(&s->files);
+	strv_free(&s->excluded);
 	free(s);
+}
+
+static bool is_glob(const char *k)
+{
+	return strpbrk(k, "*?[") != NULL;
+}
+
+/* Globs match like systemd's, on the /proc/sys path: '*' stays within one
+ * component. */
+static bool glob_matches(const char *glob, const char *key)
+{
+	char g[512], k[512];
+
+	snprintf(g, sizeof(g), "%s", glob);
+	snprintf(k, sizeof(k), "%s", key);
+	for (char *p = g; *p; p++)
+		if (*p == '.')
+			*p = '/';
+	for (char *p = k; *p; p++)
+		if (*p == '.')
+			*p = '/';
+	return fnmatch(g, k, FNM_PATHNAME) == 0;
+}
+
+/* An explicit assignment anywhere beats every glob, as in systemd-sysctl;
+ * among either kind the last one read wins. */
+static const struct sysctl_entry *lookup(const struct vg_sysctl *s, const char *key)
+{
+	const struct sysctl_entry *exact = NULL, *glob = NULL;
+
+	for (size_t i = 0; i < s->n; i++) {
+		if (!strcmp(s->e[i].key, key))
+			exact = &s->e[i];
+		else if (is_glob(s->e[i].key) && glob_matches(s->e[i].key, key))
+			glob = &s->e[i];
+	}
+	if (exact || strv_has(&s->excluded, key))
+		return exact;
+	return glob;
 }
 
 static enum vg_status eval_persisted(const struct sysctl_arg *a, struct vg_ctx *ctx,
 				     struct vg_ev *ev)
 {
 	struct vg_sysctl *s = persisted(ctx);
-	const struct sysctl_entry *last = NULL;
+	const struct sysctl_entry *last = lookup(s, a->key);
 
-	for (size_t i = 0; i < s->n; i++)
-		if (!strcmp(s->e[i].key, a->key))
-			last = &s->e[i];
 	if (!last) {
 		char *what = xasprintf("%s in sysctl.d", a->key);
 		enum vg_status st = expect_eval(&a->expect, NULL, what, ev);
 		free(what);
 		return st;
 	}
-	char *what = xasprintf("%s: %s", last->where, a->key);
+	char *what = strcmp(last->key, a->key)
+			     ? xasprintf("%s: %s (by %s)", last->where, a->key, last->key)
+			     : xasprintf("%s: %s", last->where, a->key);
 	enum vg_status st = expect_eval(&a->expect, last->val, what, ev);
 	free(what);
 	return st;

@@ -32,6 +32,25 @@ static void sysctl_persisted_order(void **state)
 	assert_status(&t, "unset", VG_FAILED);
 	assert_status(&t, "runtime-offline", VG_NA);
 	tu_done(&t);
+
+	/* Globs apply where nothing names the key itself; "-key" opts out. */
+	tu_write(r, "/usr/lib/sysctl.d/50-rp.conf",
+		 "net.ipv4.conf.*.rp_filter = 2\nnet.ipv4.conf.all.accept_redirects = 0\n"
+		 "net.ipv4.conf.*.accept_redirects = 1\n-net.ipv4.conf.lo.rp_filter\n", 0644);
+	tu_write(r, "/etc/sysctl.d/60-rp.conf", "net.ipv4.conf.all.rp_filter = 1\n", 0644);
+	tu_run(&t, r, TU_HEAD
+	       "  - {id: glob, title: t, all: [{sysctl: {key: net.ipv4.conf.default.rp_filter, expect: {equals: '1'}}}]}\n"
+	       "  - {id: explicit, title: t, all: [{sysctl: {key: net.ipv4.conf.all.rp_filter, expect: {equals: '1'}}}]}\n"
+	       "  - {id: explicit-before-glob, title: t, all: [{sysctl: {key: net.ipv4.conf.all.accept_redirects, expect: {equals: '0'}}}]}\n"
+	       "  - {id: excluded, title: t, all: [{sysctl: {key: net.ipv4.conf.lo.rp_filter, expect: {equals: '1', absent: passed}}}]}\n"
+	       "  - {id: one-component, title: t, all: [{sysctl: {key: net.ipv4.conf.a.b.rp_filter, expect: {equals: '1', absent: passed}}}]}\n");
+	assert_status(&t, "glob", VG_FAILED);
+	assert_non_null(strstr(tu_evidence(&t, "glob"), "50-rp.conf:1: net.ipv4.conf.default.rp_filter (by net.ipv4.conf.*.rp_filter)"));
+	assert_status(&t, "explicit", VG_PASSED);
+	assert_status(&t, "explicit-before-glob", VG_PASSED);
+	assert_status(&t, "excluded", VG_PASSED);
+	assert_status(&t, "one-component", VG_PASSED);
+	tu_done(&t);
 	tu_rmroot(r);
 }
 
