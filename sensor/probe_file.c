@@ -164,6 +164,22 @@ static enum vg_status file_one(const struct file_arg *a, struct vg_ctx *ctx, con
 	return ok ? VG_PASSED : VG_FAILED;
 }
 
+/* A literal path names one file that must be there; a glob may match none. */
+static size_t missing_literals(const struct file_arg *a, struct vg_ctx *ctx, struct vg_ev *ev)
+{
+	size_t n = 0;
+	struct stat st;
+
+	for (size_t i = 0; i < a->path.n; i++) {
+		if (strpbrk(a->path.v[i], "*?[") ||
+		    root_stat(&ctx->root, a->path.v[i], &st, false) == 0)
+			continue;
+		ev_add(ev, "%s: not found", a->path.v[i]);
+		n++;
+	}
+	return n;
+}
+
 static enum vg_status file_eval(const void *p, struct vg_ctx *ctx, struct vg_ev *ev)
 {
 	const struct file_arg *a = p;
@@ -177,6 +193,8 @@ static enum vg_status file_eval(const void *p, struct vg_ctx *ctx, struct vg_ev 
 		ev_add(ev, "%s: not found", pats);
 		return a->exists == 0 ? VG_PASSED : (enum vg_status)a->if_missing;
 	}
+	if (a->exists != 0 && missing_literals(a, ctx, ev))
+		cnt[a->if_missing]++;
 	if (a->exists == 0) {
 		for (size_t i = 0; i < found.n; i++)
 			ev_add(ev, "%s exists", found.v[i]);

@@ -41,7 +41,9 @@ static void file_rule(void **state)
 	       "  - {id: glob-keys, title: t, all: [{file: {path: /etc/ssh/ssh_host_*_key, mode_max: '0600'}}]}\n"
 	       "  - {id: dir-type, title: t, all: [{file: {path: /etc/ssh, type: dir}}]}\n"
 	       "  - {id: link-nofollow, title: t, all: [{file: {path: /etc/shadow-link, type: symlink, follow: false}}]}\n"
-	       "  - {id: link-follow, title: t, all: [{file: {path: /etc/shadow-link, type: file, group: shadow}}]}\n");
+	       "  - {id: link-follow, title: t, all: [{file: {path: /etc/shadow-link, type: file, group: shadow}}]}\n"
+	       "  - {id: one-literal-missing, title: t, all: [{file: {path: [/etc/shadow, /etc/nope], mode_max: '0640'}}]}\n"
+	       "  - {id: glob-and-literal, title: t, all: [{file: {path: [/etc/nothing-*, /etc/shadow], mode_max: '0640'}}]}\n");
 	assert_status(&t, "shadow-ok", VG_PASSED);
 	assert_status(&t, "shadow-exact", VG_FAILED);
 	assert_status(&t, "loose-mode", VG_FAILED);
@@ -58,6 +60,9 @@ static void file_rule(void **state)
 	assert_status(&t, "dir-type", VG_PASSED);
 	assert_status(&t, "link-nofollow", VG_PASSED);
 	assert_status(&t, "link-follow", VG_PASSED);
+	assert_status(&t, "one-literal-missing", VG_FAILED);
+	assert_non_null(strstr(tu_evidence(&t, "one-literal-missing"), "/etc/nope: not found"));
+	assert_status(&t, "glob-and-literal", VG_PASSED);
 	tu_done(&t);
 	tu_rmroot(r);
 }
