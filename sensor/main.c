@@ -13,10 +13,13 @@ static void usage(FILE *out)
 {
 	fputs("usage: vigil check [--baseline NAME|FILE] [--root DIR] [--format text|json]\n"
 	      "                   [--only ID,...] [--severity LEVEL] [--config FILE] [--no-color]\n"
-	      "                   [--verbose]\n"
+	      "                   [--quick] [--verbose]\n"
+
 	      "       vigil version\n"
 	      "\n"
 	      "check   evaluate a baseline against this host, or an image with --root\n"
+
+	      "--quick leaves out checks that search the whole file system\n"
 	      "exit    0 all evaluated checks passed, 1 a check failed or errored,\n"
 	      "        2 usage error or a baseline, root or configuration that did not load\n",
 	      out);
@@ -49,6 +52,7 @@ static int parse_check_opts(int argc, char **argv, struct check_opts *o)
 		{"config", required_argument, NULL, 'c'},
 		{"no-color", no_argument, NULL, 'N'},
 		{"verbose", no_argument, NULL, 'v'},
+		{"quick", no_argument, NULL, 'Q'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
@@ -79,6 +83,7 @@ static int parse_check_opts(int argc, char **argv, struct check_opts *o)
 			}
 			break;
 		case 'v': log_set_level(VG_LOG_INFO); break;
+		case 'Q': o->filter.quick = true; break;
 		case 'h': usage(stdout); exit(0);
 		default: return -1;
 		}

@@ -163,6 +163,8 @@ void report_text(FILE *out, const struct vg_baseline *b, const struct vg_host *h
 		fprintf(out, "\n%sScore %.1f%%%s: ", col(&p, BOLD), sum->score, col(&p, OFF));
 	fprintf(out, "%zu passed, %zu failed, %zu not applicable, %zu errors\n", sum->passed,
 		sum->failed, sum->na, sum->errors);
+	if (sum->skipped)
+		fprintf(out, "--quick: %zu filesystem-wide check(s) left out\n", sum->skipped);
 }
 
 /* ---- JSON ---- */
@@ -289,7 +291,8 @@ void report_json(FILE *out, const struct vg_baseline *b, const struct vg_host *h
 	json_kv(&j, "root", h->root, true);
 	buf_printf(&j, "\"live\":%s},", h->live ? "true" : "false");
 	buf_printf(&j, "\"summary\":{\"passed\":%zu,\"failed\":%zu,\"not_applicable\":%zu,"
-		       "\"errors\":%zu,\"score\":", sum->passed, sum->failed, sum->na, sum->errors);
+		       "\"errors\":%zu,\"skipped\":%zu,\"score\":", sum->passed, sum->failed, sum->na,
+		   sum->errors, sum->skipped);
 	if (isnan(sum->score))
 		buf_puts(&j, "null}");
 	else

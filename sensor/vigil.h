@@ -324,9 +324,11 @@ struct vg_result {
 struct vg_filter {
 	struct vg_strv only;		/* check ids; empty: all */
 	int min_severity;		/* -1: all */
+	bool quick;			/* leave out filesystem-wide searches */
 };
 struct vg_summary {
 	size_t passed, failed, na, errors;
+	size_t skipped;			/* left out by --quick */
 	double score;			/* passed / (passed + failed) * 100; NAN if neither */
 };
 /* Fills res[0..b->nchecks); returns -1 if --only names an unknown id. */

@@ -86,7 +86,7 @@ if grep -q $'\033' "$tmp/out"; then bad "colour codes when stdout is not a TTY";
 # JSON report: the documented shape, parsed by an independent parser.
 expect_rc 1 "json run" -- "$VIGIL" check --root "$img" --baseline "$tmp/b.yaml" --format json
 cp "$tmp/out" "$tmp/r.json"
-[ "$(json_get "$tmp/r.json" "d['summary']")" = "{'passed': 1, 'failed': 1, 'not_applicable': 1, 'errors': 0, 'score': 50.0}" ] && ok || bad "json summary: $(json_get "$tmp/r.json" "d['summary']")"
+[ "$(json_get "$tmp/r.json" "d['summary']")" = "{'passed': 1, 'failed': 1, 'not_applicable': 1, 'errors': 0, 'skipped': 0, 'score': 50.0}" ] && ok || bad "json summary: $(json_get "$tmp/r.json" "d['summary']")"
 [ "$(json_get "$tmp/r.json" "[c['status'] for c in d['checks']]")" = "['passed', 'failed', 'not_applicable']" ] && ok || bad "json statuses"
 [ "$(json_get "$tmp/r.json" "d['checks'][0]['compliance']")" = "{'cis': [{'id': '7.1.1', 'level': 1}], 'nist_800_53': ['AC-3']}" ] && ok || bad "json compliance"
 [ "$(json_get "$tmp/r.json" "sorted(d['checks'][1].keys())")" = "['compliance', 'description', 'evidence', 'evidence_omitted', 'id', 'rationale', 'remediation', 'section', 'severity', 'status', 'title']" ] && ok || bad "json check keys: $(json_get "$tmp/r.json" "sorted(d['checks'][1].keys())")"
@@ -98,6 +98,21 @@ expect_rc 0 "--only a passing check" -- "$VIGIL" check --root "$img" --baseline 
 [ "$(json_get "$tmp/out" "[c['id'] for c in d['checks']]")" = "['pass-1']" ] && ok || bad "--only output"
 expect_rc 1 "--severity high" -- "$VIGIL" check --root "$img" --baseline "$tmp/b.yaml" --severity high --format json
 [ "$(json_get "$tmp/out" "[c['id'] for c in d['checks']]")" = "['fail-1', 'na-1']" ] && ok || bad "--severity output"
+
+# --quick leaves out what walks the whole file system, and says so.
+cat >"$tmp/q.yaml" <<'Y'
+id: q
+name: quick
+version: '1'
+checks:
+  - {id: walk, title: no world-writable files, all: [{fs_search: {find: world_writable, paths: [/etc]}}]}
+  - {id: nested-walk, title: t, any: [{all: [{fs_search: {find: suid, paths: [/etc]}}]}]}
+  - {id: plain, title: passwd mode, all: [{file: {path: /etc/passwd, mode_max: '0644'}}]}
+Y
+expect_rc 0 "--quick" -- "$VIGIL" check --root "$img" --baseline "$tmp/q.yaml" --quick --format json
+[ "$(json_get "$tmp/out" "[c['id'] for c in d['checks']], d['summary']['skipped']")" = "['plain'] 2" ] && ok || bad "--quick output: $(json_get "$tmp/out" "[c['id'] for c in d['checks']], d['summary']['skipped']")"
+expect_rc 0 "--quick text" -- "$VIGIL" check --root "$img" --baseline "$tmp/q.yaml" --quick
+expect_in "$tmp/out" "--quick: 2 filesystem-wide check(s) left out" "--quick note"
 
 # Selection by os-release, from a baseline directory.
 mkdir -p "$tmp/dir"
