@@ -13,7 +13,7 @@
 #define EV_COMM_LEN 16
 #define EV_PATH_LEN 512		/* one path; longer ones are cut and flagged */
 #define EV_ARGS_LEN 1024	/* argv joined by NULs */
-#define EV_PATH_DEPTH 48	/* dentry components walked at most */
+#define EV_PATH_DEPTH 48	/* dentry components named at most */
 #define EV_MAX_PREFIX 256	/* bytes of a watched path prefix */
 
 enum ev_kind {

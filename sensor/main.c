@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "vigil.h"
+#include "watch.h"
 
 #define EXIT_FAILED 1	/* a check failed or could not be evaluated */
 #define EXIT_USAGE 2	/* bad usage, or a baseline or root that would not load */
@@ -14,11 +15,12 @@ static void usage(FILE *out)
 	fputs("usage: vigil check [--baseline NAME|FILE] [--root DIR] [--format text|json]\n"
 	      "                   [--only ID,...] [--severity LEVEL] [--config FILE] [--no-color]\n"
 	      "                   [--quick] [--verbose]\n"
-
+	      "       vigil watch [--json] [--paths P,...] [--no-process]\n"
+	      "                   [--mode auto|bpf|fanotify|rescan] [--duration S]\n"
 	      "       vigil version\n"
 	      "\n"
 	      "check   evaluate a baseline against this host, or an image with --root\n"
-
+	      "watch   stream process and file events live (eBPF, else fanotify, else rescan)\n"
 	      "--quick leaves out checks that search the whole file system\n"
 	      "exit    0 all evaluated checks passed, 1 a check failed or errored,\n"
 	      "        2 usage error or a baseline, root or configuration that did not load\n",
@@ -184,6 +186,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "check"))
 		return cmd_check(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "watch"))
+		return cmd_watch(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
 		printf("vigil %s\n", VIGIL_VERSION);
 		return 0;

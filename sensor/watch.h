@@ -55,6 +55,7 @@ struct vg_source_opts {
 	const struct vg_strv *paths;	/* absolute paths (dirs or files) to watch */
 	bool process_events;		/* exec, fork, exit */
 	const struct vg_strv *ignore_comm;	/* processes whose events are dropped */
+	size_t ring_bytes;		/* bpf ring buffer: a power of two; 0 = 8 MiB */
 };
 
 /* The same operations for every source. */

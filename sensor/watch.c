@@ -1,0 +1,324 @@
+/*
+ * watch.c: `vigil watch`, the live stream of process and file events.
+ *
+ * The best source that runs here is used (eBPF, then fanotify, then a
+ * periodic rescan), and the one in force is said. When a source loses
+ * events, the watched paths are walked again and what changed is reported,
+ * so a drop is never a silent gap.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "watch.h"
+
+#define SNAPSHOT_MAX 1000000
+#define TICK_MS 500
+
+static const char *const default_paths[] = {"/etc", "/usr/bin", "/usr/sbin", "/boot",
+					    "/root/.ssh", NULL};
+
+struct watch_opts {
+	bool json, process, quiet;
+	int mode;			/* -1: auto */
+	int interval;			/* rescan mode, seconds */
+	double duration;		/* seconds; 0: until a signal */
+	struct vg_strv paths, ignore;
+};
+
+struct watch_run {
+	const struct watch_opts *o;
+	struct vg_proctab *pt;
+	struct vg_source src;
+	struct vg_loop *loop;
+	struct vg_snapshot *snap;	/* what a drop is repaired against */
+	struct vg_counters last;
+	struct vg_buf line;
+	uint64_t shown;
+	struct timespec deadline;
+};
+
+static void usage_watch(FILE *out)
+{
+	fputs("usage: vigil watch [--json] [--paths P,...] [--no-process]\n"
+	      "                   [--mode auto|bpf|fanotify|rescan] [--interval S]\n"
+	      "                   [--ignore-comm NAME,...] [--duration S] [--quiet]\n"
+	      "--quiet counts events without printing them (for measuring)\n", out);
+}
+
+static void split_list(const char *s, struct vg_strv *out)
+{
+	char *copy = xstrdup(s), *save = NULL;
+
+	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
+		if (*str_trim(t))
+			strv_push(out, str_trim(t));
+	free(copy);
+}
+
+static int parse_mode(const char *s)
+{
+	static const char *const names[] = {"bpf", "fanotify", "rescan", NULL};
+
+	if (!strcmp(s, "auto"))
+		return -1;
+	for (int i = 0; names[i]; i++)
+		if (!strcmp(s, names[i]))
+			return i;
+	return -2;
+}
+
+static int parse_watch_opts(int argc, char **argv, struct watch_opts *o)
+{
+	static const struct option longopts[] = {
+		{"json", no_argument, NULL, 'j'},
+		{"paths", required_argument, NULL, 'p'},
+		{"no-process", no_argument, NULL, 'P'},
+		{"mode", required_argument, NULL, 'm'},
+		{"interval", required_argument, NULL, 'i'},
+		{"ignore-comm", required_argument, NULL, 'I'},
+		{"duration", required_argument, NULL, 'd'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	char *end;
+	int ch;
+
+	o->process = true;
+	o->mode = -1;
+	o->interval = 10;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "jp:m:hv", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'j': o->json = true; break;
+		case 'p': split_list(optarg, &o->paths); break;
+		case 'P': o->process = false; break;
+		case 'q': o->quiet = true; break;
+		case 'I': split_list(optarg, &o->ignore); break;
+		case 'v': log_set_level(VG_LOG_INFO); break;
+		case 'm':
+			if ((o->mode = parse_mode(optarg)) == -2) {
+				fprintf(stderr, "vigil: --mode is auto, bpf, fanotify or rescan\n");
+				return -1;
+			}
+			break;
+		case 'i':
+			o->interval = (int)strtol(optarg, &end, 10);
+			if (*end || o->interval < 1 || o->interval > 86400) {
+				fprintf(stderr, "vigil: --interval is 1..86400 seconds\n");
+				return -1;
+			}
+			break;
+		case 'd':
+			o->duration = strtod(optarg, &end);
+			if (*end || o->duration <= 0) {
+				fprintf(stderr, "vigil: --duration is a positive number of seconds\n");
+				return -1;
+			}
+			break;
+		case 'h': usage_watch(stdout); exit(0);
+		default: return -1;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "vigil: unexpected argument '%s'\n", argv[optind]);
+		return -1;
+	}
+	return 0;
+}
+
+/* Watched paths are absolute and real; a missing one is an error, not a
+ * silently smaller watch. Defaults that this host lacks are left out. */
+static int resolve_paths(struct watch_opts *o, struct vg_strv *out, struct vg_err *err)
+{
+	bool given = o->paths.n > 0;
+	struct stat st;
+
+	if (!given)
+		for (size_t i = 0; default_paths[i]; i++)
+			if (stat(default_paths[i], &st) == 0)
+				strv_push(&o->paths, default_paths[i]);
+	for (size_t i = 0; i < o->paths.n; i++) {
+		char *real = realpath(o->paths.v[i], NULL);
+		if (!real)
+			return vg_errf(err, "--paths: %s: %s", o->paths.v[i], strerror(errno));
+		strv_push_owned(out, real);
+	}
+	return 0;
+}
+
+static int open_mode(int mode, struct vg_source *s, const struct vg_source_opts *so,
+		     int interval, struct vg_err *err)
+{
+	switch (mode) {
+	case VG_MODE_BPF: return bpf_source_open(s, so, err);
+	case VG_MODE_FANOTIFY: return fan_source_open(s, so, err);
+	default: return rescan_source_open(s, so, interval, err);
+	}
+}
+
+/* auto: the first source that runs here, each refusal said out loud. */
+static int open_source(const struct watch_opts *o, struct vg_source *s,
+		       const struct vg_source_opts *so, struct vg_err *err)
+{
+	if (o->mode >= 0)
+		return open_mode(o->mode, s, so, o->interval, err);
+	for (int m = VG_MODE_BPF; m <= VG_MODE_RESCAN; m++) {
+		struct vg_err why = {{0}};
+		if (open_mode(m, s, so, o->interval, &why) == 0)
+			return 0;
+		log_warn("%s mode unavailable: %s", mode_name((enum vg_mode)m), why.msg);
+		if (m == VG_MODE_RESCAN)
+			return vg_errf(err, "no event source can run here: %s", why.msg);
+	}
+	return -1;
+}
+
+static void on_event(void *u, const struct vg_event *ev)
+{
+	struct watch_run *w = u;
+
+	proctab_apply(w->pt, ev);
+	w->shown++;
+	if (w->o->quiet)
+		return;
+	w->line.len = 0;
+	if (w->o->json)
+		event_json(&w->line, ev, w->pt);
+	else
+		event_text(&w->line, ev, w->pt);
+	buf_put(&w->line, "\n", 1);
+	fputs(w->line.p, stdout);
+	fflush(stdout);
+}
+
+static uint64_t lost(const struct vg_counters *c)
+{
+	return c->drops[DROP_RINGBUF_FULL] + c->drops[DROP_MAP_FULL] + c->overflows;
+}
+
+/* Events were lost: what they would have said is found by walking again. */
+static void repair(struct watch_run *w, const struct vg_strv *paths, uint64_t n)
+{
+	struct vg_snapshot *now;
+
+	log_warn("%llu events lost; rescanning %zu watched path(s)", (unsigned long long)n,
+		 paths->n);
+	now = snapshot_take(paths, SNAPSHOT_MAX);
+	if (w->snap) {
+		snapshot_diff(w->snap, now, on_event, w);
+		snapshot_free(w->snap);
+	}
+	w->snap = now;
+}
+
+struct tick {
+	struct watch_run *w;
+	const struct vg_strv *paths;
+};
+
+static void on_tick(void *u)
+{
+	struct tick *t = u;
+	struct watch_run *w = t->w;
+	struct vg_counters c = {0};
+	struct timespec now;
+
+	w->src.counters(w->src.impl, &c);
+	if (lost(&c) > lost(&w->last))
+		repair(w, t->paths, lost(&c) - lost(&w->last));
+	w->last = c;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (w->deadline.tv_sec && (now.tv_sec > w->deadline.tv_sec ||
+				   (now.tv_sec == w->deadline.tv_sec &&
+				    now.tv_nsec >= w->deadline.tv_nsec)))
+		loop_stop(w->loop);
+}
+
+static void print_counters(const struct watch_run *w)
+{
+	struct vg_counters c = {0};
+
+	w->src.counters(w->src.impl, &c);
+	fprintf(stderr, "vigil watch: %llu events delivered; dropped: %llu (ring buffer full), "
+		"%llu (scratch map full), %llu fanotify overflows; %llu paths cut short\n",
+		(unsigned long long)w->shown, (unsigned long long)c.drops[DROP_RINGBUF_FULL],
+		(unsigned long long)c.drops[DROP_MAP_FULL], (unsigned long long)c.overflows,
+		(unsigned long long)c.drops[DROP_PATH_TRUNC]);
+}
+
+static void set_deadline(struct watch_run *w, double secs)
+{
+	if (secs <= 0)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &w->deadline);
+	w->deadline.tv_sec += (time_t)secs;
+	w->deadline.tv_nsec += (long)((secs - (double)(time_t)secs) * 1e9);
+	if (w->deadline.tv_nsec >= 1000000000L) {
+		w->deadline.tv_sec++;
+		w->deadline.tv_nsec -= 1000000000L;
+	}
+}
+
+static int run(struct watch_opts *o, const struct vg_strv *paths, struct vg_err *err)
+{
+	struct vg_source_opts so = {.paths = paths, .process_events = o->process,
+				    .ignore_comm = &o->ignore};
+	struct watch_run w = {.o = o};
+	struct tick t = {&w, paths};
+	int rc = -1;
+
+	if (!(w.loop = loop_new(err)))
+		return -1;
+	if (open_source(o, &w.src, &so, err))
+		goto out_loop;
+	w.pt = proctab_new("/proc");
+	if (w.src.mode != VG_MODE_RESCAN)
+		w.snap = snapshot_take(paths, SNAPSHOT_MAX);
+	fprintf(stderr, "vigil watch: mode %s; %zu path(s); process events %s\n",
+		mode_name(w.src.mode), paths->n,
+		o->process && w.src.mode == VG_MODE_BPF ? "on" : "off");
+	set_deadline(&w, o->duration);
+	if (loop_add_source(w.loop, &w.src, err) ||
+	    loop_add_timer(w.loop, TICK_MS, on_tick, &t, err))
+		goto out;
+	rc = loop_run(w.loop, on_event, &w);
+	if (rc)
+		vg_errf(err, "the event loop failed");
+	print_counters(&w);
+out:
+	if (w.snap)
+		snapshot_free(w.snap);
+	proctab_free(w.pt);
+	w.src.close(w.src.impl);
+	buf_free(&w.line);
+out_loop:
+	loop_free(w.loop);
+	return rc;
+}
+
+int cmd_watch(int argc, char **argv)
+{
+	struct watch_opts o = {0};
+	struct vg_strv paths = {0};
+	struct vg_err err = {{0}};
+	int rc = 0;
+
+	if (parse_watch_opts(argc, argv, &o)) {
+		usage_watch(stderr);
+		rc = 2;
+	} else if (resolve_paths(&o, &paths, &err) || run(&o, &paths, &err)) {
+		fprintf(stderr, "vigil: %s\n", err.msg);
+		rc = 2;
+	}
+	strv_free(&o.paths);
+	strv_free(&o.ignore);
+	strv_free(&paths);
+	return rc;
+}

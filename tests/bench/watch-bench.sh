@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# watch-bench.sh [BUILD_DIR]: what watching costs the watched, side by side.
+#
+# An open/write/close loop (tests/bench/fileloop.c) runs on a watched and
+# on an unwatched directory with nothing watching, with `vigil watch` in
+# bpf and in fanotify mode, and with an auditd watch rule on the same
+# directory; rounds are interleaved so cache and frequency drift hit every
+# side alike. Then a chmod storm on the watched directory measures how many
+# events per second vigil delivers and how many it drops.
+# Prints ns/op (median of BENCH_ROUNDS) and the overhead ratios. Never fails
+# on a timing; exits non-zero only if something could not run at all.
+set -euo pipefail
+build=${1:-build}
+VIGIL=$build/sensor/vigil
+LOOP=$build/tests/bench/fileloop
+ROUNDS=${BENCH_ROUNDS:-5}
+OPS=${BENCH_OPS:-200000}
+STORM=${BENCH_STORM:-2000000}
+[ -x "$VIGIL" ] && [ -x "$LOOP" ] || { echo "build first: $VIGIL, $LOOP" >&2; exit 2; }
+[ "$(id -u)" -eq 0 ] || { echo "run as root" >&2; exit 2; }
+
+tmp=$(mktemp -d /var/tmp/vigil-bench.XXXXXX)
+W=$tmp/watched
+U=$tmp/unwatched
+mkdir -p "$W" "$U"
+vpid=
+started_auditd=0
+cleanup() {
+	[ -n "$vpid" ] && kill "$vpid" 2>/dev/null || true
+	auditctl -W "$W" -p wa -k vigilbench >/dev/null 2>&1 || true
+	[ "$started_auditd" = 1 ] && pkill -x auditd || true
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+command -v bc >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bc >/dev/null
+have_auditd=0
+if ! command -v auditctl >/dev/null; then
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq auditd >/dev/null 2>&1 || true
+fi
+if command -v auditctl >/dev/null; then
+	if ! pgrep -x auditd >/dev/null; then
+		auditd && started_auditd=1 && sleep 1 || true
+	fi
+	auditctl -s >/dev/null 2>&1 && have_auditd=1
+fi
+
+start_vigil() {	# MODE
+	"$VIGIL" watch --quiet --mode "$1" --paths "$W" >/dev/null 2>"$tmp/vigil.err" &
+	vpid=$!
+	for _ in $(seq 200); do
+		grep -q "mode $1" "$tmp/vigil.err" && return 0
+		kill -0 "$vpid" 2>/dev/null || break
+		sleep 0.05
+	done
+	echo "vigil watch --mode $1 did not start: $(cat "$tmp/vigil.err")" >&2
+	return 1
+}
+stop_vigil() {
+	kill -INT "$vpid"
+	wait "$vpid" || true
+	vpid=
+}
+loop_ns() {	# DIR
+	"$LOOP" write "$1" "$OPS" | sed -E 's/ns_per_op=([0-9.]+).*/\1/'
+}
+
+declare -A res
+record() { res[$1]="${res[$1]:-} $2"; }
+
+"$LOOP" write "$U" 20000 >/dev/null	# warm the dentries and inodes
+"$LOOP" write "$W" 20000 >/dev/null
+for r in $(seq "$ROUNDS"); do
+	record none.unwatched "$(loop_ns "$U")"
+	record none.watched "$(loop_ns "$W")"
+	for mode in bpf fanotify; do
+		start_vigil "$mode"
+		record "$mode.unwatched" "$(loop_ns "$U")"
+		record "$mode.watched" "$(loop_ns "$W")"
+		stop_vigil
+	done
+	if [ "$have_auditd" = 1 ]; then
+		auditctl -w "$W" -p wa -k vigilbench >/dev/null
+		record auditd.unwatched "$(loop_ns "$U")"
+		record auditd.watched "$(loop_ns "$W")"
+		auditctl -W "$W" -p wa -k vigilbench >/dev/null
+	fi
+	echo "round $r of $ROUNDS done" >&2
+done
+
+median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+
+echo
+echo "open+write(64 B)+close, $OPS ops per run, median of $ROUNDS interleaved rounds"
+printf '%-10s %14s %14s %14s %14s\n' watcher "unwatched ns" "overhead" "watched ns" "overhead"
+base_u=$(median <<<"${res[none.unwatched]}")
+base_w=$(median <<<"${res[none.watched]}")
+for who in none bpf fanotify auditd; do
+	[ -n "${res[$who.unwatched]:-}" ] || continue
+	u=$(median <<<"${res[$who.unwatched]}")
+	w=$(median <<<"${res[$who.watched]}")
+	printf '%-10s %14.1f %13.1f%% %14.1f %13.1f%%\n' "$who" "$u" \
+		"$(echo "($u / $base_u - 1) * 100" | bc -l)" "$w" "$(echo "($w / $base_w - 1) * 100" | bc -l)"
+done
+[ "$have_auditd" = 1 ] || echo "auditd: could not run here; no auditd column"
+echo "goals: <= 3% on unwatched paths, <= 15% on watched"
+
+# Delivery: one chmod is one event; the storm runs on one core, vigil on the other.
+start_vigil bpf
+out=$("$LOOP" chmod "$W" "$STORM")
+sleep 1
+stop_vigil
+ns=$(sed -E 's/ns_per_op=([0-9.]+).*/\1/' <<<"$out")
+delivered=$(grep -Eo '[0-9]+ events delivered' "$tmp/vigil.err" | grep -Eo '^[0-9]+')
+dropped=$(grep -Eo 'dropped: [0-9]+' "$tmp/vigil.err" | grep -Eo '[0-9]+$')
+secs=$(echo "$ns * $STORM / 1000000000" | bc -l)
+echo
+printf 'chmod storm: %d ops in %.2f s; vigil (bpf) delivered %d events (%.0f events/s), dropped %d\n' \
+	"$STORM" "$secs" "$delivered" "$(echo "$delivered / $secs" | bc -l)" "$dropped"
+echo "goal: >= 200000 events/s delivered without drops"

@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# watch-cli.sh VIGIL MODE: `vigil watch --json` in MODE (bpf|fanotify|rescan)
+# on a watched temporary directory; file operations there must come out as
+# OCSF records with the right activity, path and actor, operations in an
+# unwatched sibling must not, and (bpf) an exec must come out with its argv.
+# In CI or as root a mode that cannot start is a failure, not a skip.
+set -uo pipefail
+VIGIL=${1:?usage: watch-cli.sh VIGIL MODE}
+MODE=${2:?usage: watch-cli.sh VIGIL MODE}
+PY=/usr/bin/python3
+tmp=$(mktemp -d /var/tmp/vigil-watch.XXXXXX)
+trap 'kill $vpid 2>/dev/null; rm -rf "$tmp"' EXIT
+mkdir -p "$tmp/watched" "$tmp/unwatched"
+w=$tmp/watched
+u=$tmp/unwatched
+for d in "$w" "$u"; do	# state a periodic rescan can see change
+	echo pre >"$d/pre-chmod"
+	echo pre >"$d/pre-delete"
+	echo pre >"$d/pre-modify"
+done
+
+extra=()
+[ "$MODE" = rescan ] && extra=(--interval 1)
+"$VIGIL" watch --json --mode "$MODE" --paths "$w" "${extra[@]}" >"$tmp/out.jsonl" 2>"$tmp/err" &
+vpid=$!
+# Started when it has said which mode is in force.
+for _ in $(seq 100); do
+	grep -q "mode $MODE" "$tmp/err" 2>/dev/null && break
+	kill -0 $vpid 2>/dev/null || break
+	sleep 0.1
+done
+if ! grep -q "mode $MODE" "$tmp/err"; then
+	echo "watch-$MODE: did not start: $(cat "$tmp/err")"
+	echo "watch-$MODE: 0 passed, 1 failed"
+	exit 1
+fi
+sleep 0.5
+
+ops() {	# DIR: one of each file operation
+	local d=$1
+	echo data >"$d/created"
+	echo more >>"$d/created"
+	chmod 600 "$d/created"
+	chown 1:1 "$d/created"
+	mv "$d/created" "$d/renamed"
+	truncate -s 1 "$d/renamed"
+	ln "$d/renamed" "$d/hardlink"
+	ln -s renamed "$d/symlink"
+	mkdir "$d/subdir"
+	rmdir "$d/subdir"
+	rm "$d/hardlink" "$d/symlink" "$d/renamed"
+	echo new >"$d/kept"
+	chmod 640 "$d/pre-chmod"
+	rm "$d/pre-delete"
+	echo changed-and-longer >"$d/pre-modify"
+}
+ops "$u"
+ops "$w"
+/bin/echo vigil-watch-marker >/dev/null
+[ "$MODE" = rescan ] && sleep 2.5 || sleep 1.5
+kill -INT $vpid
+wait $vpid
+rc=$?
+
+"$PY" - "$tmp/out.jsonl" "$w" "$u" "$MODE" "$rc" <<'PYEOF'
+import json, sys
+path, w, u, mode, rc = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
+recs = [json.loads(l) for l in open(path) if l.strip()]
+passed = failed = 0
+def check(ok, what):
+    global passed, failed
+    if ok:
+        passed += 1
+    else:
+        failed += 1
+        print("FAIL:", what)
+check(rc == 0, "vigil watch exited %d after SIGINT" % rc)
+files = [r for r in recs if r.get("class_uid") == 1001]
+check(all(r["type_uid"] == 100100 + r["activity_id"] for r in files), "type_uid = class*100 + activity")
+check(not [r for r in files if (r["file"]["path"] or "").startswith(u)], "events from the unwatched directory")
+def seen(activity, name, result=None):
+    for r in files:
+        if r["activity_name"] == activity and r["file"]["path"] == w + "/" + name:
+            if result is None or r.get("file_result", {}).get("path") == w + "/" + result:
+                return r
+    return None
+want = [("create", "created", None), ("chmod", "created", None), ("rename", "created", "renamed"),
+        ("delete", "renamed", None)]
+if mode != "rescan":
+    want += [("modify", "created", None), ("chown", "created", None), ("truncate", "renamed", None),
+             ("mkdir", "subdir", None), ("rmdir", "subdir", None)]
+# What a walk can see too: states that differ from the previous walk.
+state = [("create", "kept", None), ("chmod", "pre-chmod", None), ("delete", "pre-delete", None),
+         ("modify", "pre-modify", None)]
+if mode == "rescan":
+    # Created and removed between two walks leaves nothing to see.
+    want = state
+else:
+    want += state
+for act, name, result in want:
+    r = seen(act, name, result)
+    check(r is not None, "%s of %s%s not seen" % (act, name, " -> " + result if result else ""))
+    if r and mode != "rescan":
+        actor = r["actor"]["process"]
+        check(isinstance(actor["pid"], int) and actor["pid"] > 0, "%s: actor pid" % act)
+        check(r["actor"]["user"] == {"uid": "0"}, "%s: actor.user.uid" % act)
+if mode == "bpf":
+    execs = [r for r in recs if r.get("class_uid") == 1007 and r["activity_name"] == "exec"
+             and "vigil-watch-marker" in (r["process"].get("cmd_line") or "")]
+    check(len(execs) == 1, "exec of /bin/echo with its argv")
+    if execs:
+        check(execs[0]["process"]["file"]["path"] == "/usr/bin/echo", "exec file.path")
+        check(execs[0]["process"]["cmd_line"] == "/bin/echo vigil-watch-marker", "exec cmd_line")
+if mode == "rescan":
+    check(len(recs) == 0 or all(r.get("found_by") == "rescan" for r in recs), "rescan records say so")
+print("watch-%s: %d passed, %d failed" % (mode, passed, failed))
+sys.exit(1 if failed else 0)
+PYEOF

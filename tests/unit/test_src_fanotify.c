@@ -1,0 +1,869 @@
+/* test_src_fanotify.c: the fanotify source, operation by operation, under a
+ * watched temporary directory and an unwatched sibling on the same
+ * filesystem. Every group runs twice: with the best reporting the kernel has,
+ * and again forced to the pre-5.17 mode (VIGIL_FANOTIFY_LEGACY). */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <sys/xattr.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "testutil.h"
+#include "watch.h"
+
+#define ANY ((const char *)-1)		/* any path2 */
+#define NOID ((uint32_t)-1)
+#define WAIT_MS 3000			/* a missing event fails after this */
+
+struct rec {
+	enum ev_kind kind;
+	char *path, *path2;
+	uint32_t mode, fuid, fgid, tgid, uid;
+	char comm[EV_COMM_LEN];
+	bool rescan;
+};
+
+struct fx {
+	char *dir, *other;		/* watched; an unwatched sibling */
+	struct vg_source s;
+	struct rec *v;
+	size_t n, cap;
+	int settles;
+	char comm[EV_COMM_LEN];
+};
+
+static bool legacy(void)
+{
+	return getenv("VIGIL_FANOTIFY_LEGACY") != NULL;
+}
+
+static void collect(void *u, const struct vg_event *ev)
+{
+	struct fx *x = u;
+	struct rec *r;
+
+	if (x->n == x->cap) {
+		x->cap = x->cap ? x->cap * 2 : 32;
+		x->v = xrealloc(x->v, x->cap * sizeof(*x->v));
+	}
+	r = &x->v[x->n++];
+	*r = (struct rec){ev->kind, ev->path ? xstrdup(ev->path) : NULL,
+			  ev->path2 ? xstrdup(ev->path2) : NULL, ev->mode, ev->fuid, ev->fgid,
+			  ev->tgid, ev->uid, {0}, ev->rescan};
+	memcpy(r->comm, ev->comm, sizeof(r->comm));
+}
+
+static const char *dump(const struct fx *x)
+{
+	static char out[16384];
+	size_t len = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < x->n && len < sizeof(out) - 1; i++) {
+		const struct rec *r = &x->v[i];
+		int n = snprintf(out + len, sizeof(out) - len,
+				 "\n  kind %d %s -> %s mode %o fuid %d fgid %d tgid %d uid %d '%s'",
+				 r->kind, r->path ? r->path : "(null)", r->path2 ? r->path2 : "(null)",
+				 r->mode, (int)r->fuid, (int)r->fgid, (int)r->tgid, (int)r->uid,
+				 r->comm);
+		if (n < 0)
+			break;
+		len += (size_t)n;
+	}
+	return out;
+}
+
+static bool same(const char *a, const char *b)
+{
+	return b == ANY || (a && b ? !strcmp(a, b) : a == b);
+}
+
+static const struct rec *find(const struct fx *x, enum ev_kind k, const char *path,
+			      const char *path2)
+{
+	for (size_t i = 0; i < x->n; i++)
+		if (x->v[i].kind == k && same(x->v[i].path, path) && same(x->v[i].path2, path2))
+			return &x->v[i];
+	return NULL;
+}
+
+static size_t count(const struct fx *x, enum ev_kind k, const char *path)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < x->n; i++)
+		n += x->v[i].kind == k && same(x->v[i].path, path);
+	return n;
+}
+
+static void forget(struct fx *x)
+{
+	for (size_t i = 0; i < x->n; i++) {
+		free(x->v[i].path);
+		free(x->v[i].path2);
+	}
+	x->n = 0;
+}
+
+/* Delivers what is waiting, waiting at most ms for something. */
+static void pump(struct fx *x, int ms)
+{
+	struct pollfd pfd = {x->s.fd(x->s.impl), POLLIN, 0};
+
+	if (poll(&pfd, 1, ms) < 0 && errno != EINTR)
+		fail_msg("poll: %s", strerror(errno));
+	if (x->s.poll(x->s.impl, collect, x) < 0)
+		fail_msg("the fanotify source's poll failed");
+}
+
+static long long now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* The event, once it has come; fails after WAIT_MS. */
+static const struct rec *wait_for(struct fx *x, enum ev_kind k, const char *path,
+				  const char *path2)
+{
+	long long end = now_ms() + WAIT_MS;
+	const struct rec *r;
+
+	while (!(r = find(x, k, path, path2))) {
+		long long left = end - now_ms();
+		if (left <= 0)
+			fail_msg("no event of kind %d for %s -> %s within %d ms; got:%s", k, path,
+				 path2 == ANY ? "*" : path2 ? path2 : "(null)", WAIT_MS, dump(x));
+		pump(x, (int)(left < 100 ? left : 100));
+	}
+	return r;
+}
+
+/* The event, by this very process. */
+static const struct rec *expect(struct fx *x, enum ev_kind k, const char *path,
+				const char *path2)
+{
+	const struct rec *r = wait_for(x, k, path, path2);
+
+	if (r->tgid != (uint32_t)getpid() || r->uid != getuid() || strcmp(r->comm, x->comm) ||
+	    r->rescan)
+		fail_msg("kind %d for %s: actor %d uid %d '%s', want %d %d '%s'", k, path,
+			 (int)r->tgid, (int)r->uid, r->comm, (int)getpid(), (int)getuid(),
+			 x->comm);
+	return r;
+}
+
+/* Everything done before this has been delivered once it returns: the
+ * marker's creation is queued after it. */
+static void settle(struct fx *x)
+{
+	char *p = xasprintf("%s/.settle-%d", x->dir, x->settles++);
+	int fd = open(p, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+
+	assert_true(fd >= 0);
+	close(fd);
+	wait_for(x, EV_CREATE, p, NULL);
+	free(p);
+}
+
+static char *in(const char *dir, const char *name)
+{
+	return xasprintf("%s/%s", dir, name);
+}
+
+static char *mkdir_temp(void)
+{
+	char tmpl[] = "/tmp/vigil-test-XXXXXX";
+	char *real;
+
+	if (!mkdtemp(tmpl))
+		fail_msg("mkdtemp: %s", strerror(errno));
+	if (!(real = realpath(tmpl, NULL)))
+		fail_msg("realpath %s: %s", tmpl, strerror(errno));
+	return real;
+}
+
+/* As root, or in CI, fanotify must work; elsewhere it may be skipped. */
+static void open_or_skip(struct fx *x, const struct vg_source_opts *o)
+{
+	struct vg_err err = {{0}};
+
+	if (fan_source_open(&x->s, o, &err) == 0)
+		return;
+	tu_rmroot(x->dir);
+	tu_rmroot(x->other);
+	x->dir = x->other = NULL;
+	if (geteuid() == 0 || getenv("CI"))
+		fail_msg("fan_source_open: %s", err.msg);
+	fprintf(stderr, "skipped, not root: %s\n", err.msg);
+	skip();
+}
+
+static struct fx *fx_open_ignoring(void (*prepare)(const char *dir), const char *ignore)
+{
+	struct fx *x = xcalloc(1, sizeof(*x));
+	struct vg_strv paths = {0}, ign = {0};
+	struct vg_source_opts o = {.paths = &paths, .ignore_comm = &ign};
+	char buf[64] = "";
+	FILE *f = fopen("/proc/self/comm", "r");
+
+	if (f) {
+		if (fgets(buf, sizeof(buf), f))
+			buf[strcspn(buf, "\n")] = '\0';
+		fclose(f);
+	}
+	snprintf(x->comm, sizeof(x->comm), "%s", buf);
+	x->dir = mkdir_temp();
+	x->other = mkdir_temp();
+	if (prepare) {
+		prepare(x->dir);
+		prepare(x->other);
+	}
+	strv_push(&paths, x->dir);
+	if (ignore)
+		strv_push(&ign, ignore);
+	open_or_skip(x, &o);
+	strv_free(&paths);
+	strv_free(&ign);
+	assert_int_equal(x->s.mode, VG_MODE_FANOTIFY);
+	return x;
+}
+
+static struct fx *fx_open(void (*prepare)(const char *dir))
+{
+	return fx_open_ignoring(prepare, NULL);
+}
+
+static void fx_close(struct fx *x)
+{
+	x->s.close(x->s.impl);
+	forget(x);
+	free(x->v);
+	tu_rmroot(x->dir);
+	tu_rmroot(x->other);
+	free(x);
+}
+
+static void write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		fail_msg("open %s: %s", path, strerror(errno));
+	if (write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		fail_msg("write %s: %s", path, strerror(errno));
+	close(fd);
+}
+
+/* Files the operations below work on, made before the source opens. */
+static void prepare_files(const char *dir)
+{
+	static const char *const names[] = {"mod", "del", "ren", "nore", "ex1", "ex2", "perm",
+					    "own", "trunc", "link", "xattr", "rmd", NULL};
+
+	for (size_t i = 0; names[i]; i++) {
+		char *p = in(dir, names[i]);
+		if (!strcmp(names[i], "rmd")) {
+			if (mkdir(p, 0755))
+				fail_msg("mkdir %s: %s", p, strerror(errno));
+		} else {
+			write_file(p, "0123456789abcdef0123456789abcdef");
+		}
+		free(p);
+	}
+}
+
+/* ---- one operation each ------------------------------------------------ */
+
+static void t_create(void **state)
+{
+	struct fx *x = fx_open(NULL);
+	char *p = in(x->dir, "new");
+	char *q = in(x->dir, "written");
+	int fd;
+
+	(void)state;
+	fd = open(p, O_CREAT | O_WRONLY | O_CLOEXEC, 0640);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(expect(x, EV_CREATE, p, NULL)->mode, 0640);
+	write_file(q, "hello");		/* create, write, close: a creation and a modify */
+	expect(x, EV_CREATE, q, NULL);
+	expect(x, EV_MODIFY, q, NULL);
+	settle(x);
+	assert_int_equal(count(x, EV_MODIFY, p), 0);	/* closed unwritten */
+	free(p);
+	free(q);
+	fx_close(x);
+}
+
+static void t_modify(void **state)
+{
+	struct fx *x = fx_open(prepare_files);
+	char *p = in(x->dir, "mod");
+	int fd;
+
+	(void)state;
+	fd = open(p, O_WRONLY | O_APPEND | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "more", 4), 4);
+	close(fd);
+	expect(x, EV_MODIFY, p, NULL);
+	settle(x);
+	forget(x);
+	fd = open(p, O_WRONLY | O_CLOEXEC);		/* open for writing, no write */
+	assert_true(fd >= 0);
+	close(fd);
+	settle(x);
+	assert_int_equal(count(x, EV_MODIFY, p), 0);
+	assert_int_equal(count(x, EV_TRUNCATE, p), 0);
+	free(p);
+	fx_close(x);
+}
+
+static void t_delete(void **state)
+{
+	struct fx *x = fx_open(prepare_files);
+	char *p = in(x->dir, "del");
+
+	(void)state;
+	assert_int_equal(unlink(p), 0);
+	expect(x, EV_DELETE, p, NULL);
+	free(p);
+	fx_close(x);
+}
+
+static void t_rename(void **state)
+{
+	struct fx *x = fx_open(prepare_files);
+	char *a = in(x->dir, "ren"), *b = in(x->dir, "ren2");
+	char *c = in(x->dir, "nore"), *d = in(x->dir, "nore2");
+	char *e = in(x->dir, "ex1"), *f = in(x->dir, "ex2");
+
+	(void)state;
+	assert_int_equal(rename(a, b), 0);
+	expect(x, EV_RENAME, a, b);
+	assert_int_equal(renameat2(AT_FDCWD, c, AT_FDCWD, d, RENAME_NOREPLACE), 0);
+	expect(x, EV_RENAME, c, d);
+	assert_int_equal(renameat2(AT_FDCWD, e, AT_FDCWD, f, RENAME_EXCHANGE), 0);
+	expect(x, EV_RENAME, e, f);
+	expect(x, EV_RENAME, f, e);
+	/* Attributes followed the names: a chmod of the renamed file is one. */
+	forget(x);
+	assert_int_equal(chmod(b, 0600), 0);
+	assert_int_equal(expect(x, EV_CHMOD, b, NULL)->mode, 0600);
+	free(a), free(b), free(c), free(d), free(e), free(f);
+	fx_close(x);
+}
+
+static void t_chmod(void **state)
+{
+	struct fx *x = fx_open(prepare_files);
+	char *p = in(x->dir, "perm");
+	int fd;
+
+	(void)state;
+	assert_int_equal(fchmodat(AT_FDCWD, p, 0600, 0), 0);
+	assert_int_equal(expect(x, EV_CHMOD, p, NULL)->mode, 0600);
+	forget(x);
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(fchmod(fd, 04750), 0);
+	close(fd);
+	assert_int_equal(expect(x, EV_CHMOD, p, NULL)->mode, 04750);
+	settle(x);
+	assert_int_equal(count(x, EV_CHOWN, p) + count(x, EV_SETXATTR, p), 0);
+	/* A directory's own mode. */
+	forget(x);
+	assert_int_equal(chmod(x->dir, 0751), 0);
+	assert_int_equal(expect(x, EV_CHMOD, x->dir, NULL)->mode, 0751);
+	free(p);
+	fx_close(x);
+}
+
+static void t_chown(void **state)
+{
+	struct fx *x = fx_open(prepare_files);
+	char *p = in(x->dir, "own");
+	const struct rec *r;
+
+	(void)state;
+	if (geteuid() != 0) {
+		fx_close(x);
+		free(p);
+		skip();
+	}
+	assert_int_equal(chown(p, 4242, 4343), 0);
+	r = expect(x, EV_CHOWN, p, NULL);
+	assert_int_equal(r->fuid, 4242);
+	assert_int_equal(r->fgid, 4343);
+	forget(x);
+	assert_int_equal(fchownat(AT_FDCWD, p, (uid_t)-1, 4444, AT_SYMLINK_NOFOLLOW), 0);
+	r = expect(x, EV_CHOWN, p, NULL);
+	assert_int_equal(r->fuid, NOID);		/* unchanged */
+	assert_int_equal(r->fgid, 4444);
+	settle(x);
+	assert_int_equal(count(x, EV_CHMOD, p) + count(x, EV_SETXATTR, p), 0);
+	free(p);
+	fx_close(x);
+}
+
+static void t_truncate(void **state)
+{
+	struct fx *x = fx_open(prepare_files);
+	char *p = in(x->dir, "trunc");
+	int fd;
+
+	(void)state;
+	assert_int_equal(truncate(p, 10), 0);
+	expect(x, EV_TRUNCATE, p, NULL);
+	forget(x);
+	fd = open(p, O_WRONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 0), 0);
+	close(fd);
+	expect(x, EV_TRUNCATE, p, NULL);
+	free(p);
+	fx_close(x);
+}
+
+static void t_link(void **state)
+{
+	struct fx *x = fx_open(prepare_files);
+	char *p = in(x->dir, "link"), *q = in(x->dir, "link2");
+
+	(void)state;
+	assert_int_equal(link(p, q), 0);
+	expect(x, EV_LINK, p, q);
+	settle(x);
+	assert_int_equal(count(x, EV_SETXATTR, p) + count(x, EV_CHMOD, p), 0);
+	free(p);
+	free(q);
+	fx_close(x);
+}
+
+static void t_symlink(void **state)
+{
+	struct fx *x = fx_open(NULL);
+	char *p = in(x->dir, "sym");
+
+	(void)state;
+	assert_int_equal(symlink("some/target", p), 0);
+	expect(x, EV_SYMLINK, "some/target", p);
+	free(p);
+	fx_close(x);
+}
+
+static void t_mkdir_rmdir(void **state)
+{
+	struct fx *x = fx_open(prepare_files);
+	char *p = in(x->dir, "sub"), *q = in(x->dir, "rmd");
+
+	(void)state;
+	assert_int_equal(mkdir(p, 0710), 0);
+	assert_int_equal(expect(x, EV_MKDIR, p, NULL)->mode, 0710);
+	assert_int_equal(rmdir(q), 0);
+	expect(x, EV_RMDIR, q, NULL);
+	/* Inside the new directory: without target handles its name is
+	 * looked up from its handle, through the kernel. */
+	free(q);
+	q = in(p, "inner");
+	write_file(q, "x");
+	expect(x, EV_CREATE, q, NULL);
+	assert_int_equal(unlink(q), 0);
+	assert_int_equal(rmdir(p), 0);
+	expect(x, EV_RMDIR, p, NULL);
+	free(p);
+	free(q);
+	fx_close(x);
+}
+
+static void t_setxattr(void **state)
+{
+	struct fx *x = fx_open(prepare_files);
+	char *p = in(x->dir, "xattr");
+
+	(void)state;
+	if (setxattr(p, "user.vigil", "1", 1, 0))
+		fail_msg("setxattr %s: %s", p, strerror(errno));
+	expect(x, EV_SETXATTR, p, NULL);
+	settle(x);
+	assert_int_equal(count(x, EV_CHMOD, p) + count(x, EV_CHOWN, p), 0);
+	forget(x);
+	assert_int_equal(removexattr(p, "user.vigil"), 0);
+	expect(x, EV_SETXATTR, p, NULL);
+	free(p);
+	fx_close(x);
+}
+
+/* ---- what must not be reported ------------------------------------------ */
+
+static void every_operation(const char *dir)
+{
+	char *a = in(dir, "mod"), *b = in(dir, "n"), *c = in(dir, "sub");
+	int fd;
+
+	write_file(a, "changed");
+	write_file(b, "new");
+	assert_int_equal(truncate(a, 1), 0);
+	assert_int_equal(chmod(a, 0600), 0);
+	assert_int_equal(chown(b, 4242, 4242), 0);
+	assert_int_equal(setxattr(b, "user.vigil", "1", 1, 0), 0);
+	free(b);
+	b = in(dir, "ren2");
+	assert_int_equal(rename(a, b), 0);
+	free(a);
+	a = in(dir, "link2");
+	assert_int_equal(link(b, a), 0);
+	free(a);
+	a = in(dir, "sym");
+	assert_int_equal(symlink("t", a), 0);
+	assert_int_equal(mkdir(c, 0755), 0);
+	free(a);
+	a = in(dir, "sub/f");
+	fd = open(a, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 100), 0);
+	close(fd);
+	assert_int_equal(unlink(a), 0);
+	assert_int_equal(rmdir(c), 0);
+	assert_int_equal(unlink(b), 0);
+	free(a), free(b), free(c);
+}
+
+static void t_unwatched_sibling_is_silent(void **state)
+{
+	struct fx *x = fx_open(prepare_files);
+
+	(void)state;
+	every_operation(x->other);
+	settle(x);
+	for (size_t i = 0; i < x->n; i++) {
+		const struct rec *r = &x->v[i];
+		if ((r->path && !strncmp(r->path, x->other, strlen(x->other))) ||
+		    (r->path2 && !strncmp(r->path2, x->other, strlen(x->other))))
+			fail_msg("an event from the unwatched directory:%s", dump(x));
+	}
+	/* The marker and nothing else. */
+	if (x->n != 1)
+		fail_msg("events from outside the watched path:%s", dump(x));
+	fx_close(x);
+}
+
+/* The same operations where it watches, all read only afterwards: the
+ * kernel merges what one process did to one name, and attributes are read
+ * late. Names survive in both modes; with target handles, the attributes of
+ * a file renamed and unlinked since, and a directory removed since, too. */
+static void t_operations_read_late(void **state)
+{
+	struct fx *x = fx_open(prepare_files);
+	char *mod = in(x->dir, "mod"), *n = in(x->dir, "n"), *ren = in(x->dir, "ren2");
+	char *sym = in(x->dir, "sym"), *sub = in(x->dir, "sub"), *f = in(x->dir, "sub/f");
+	char *lnk = in(x->dir, "link2");
+
+	(void)state;
+	every_operation(x->dir);
+	expect(x, EV_CREATE, n, NULL);
+	expect(x, EV_MODIFY, mod, NULL);
+	expect(x, EV_RENAME, mod, ren);
+	expect(x, EV_SYMLINK, "t", sym);
+	expect(x, EV_MKDIR, sub, NULL);
+	expect(x, EV_RMDIR, sub, NULL);
+	expect(x, EV_DELETE, ren, NULL);
+	if (!legacy()) {
+		expect(x, EV_TRUNCATE, mod, NULL);
+		assert_int_equal(expect(x, EV_CHMOD, mod, NULL)->mode, 0600);
+		assert_int_equal(find(x, EV_CREATE, n, NULL)->fuid, 4242);	/* merged chown */
+		expect(x, EV_CREATE, f, NULL);
+		expect(x, EV_DELETE, f, NULL);
+		/* Its other name was unlinked before this was read: one link left. */
+		expect(x, EV_CREATE, lnk, NULL);
+	}
+	free(mod), free(n), free(ren), free(sym), free(sub), free(f), free(lnk);
+	fx_close(x);
+}
+
+static void t_other_names(void **state)
+{
+	struct fx *x = fx_open(prepare_files);
+	char *sib = xasprintf("%s-sibling", x->dir);	/* shares the prefix, not the path */
+	char *p;
+
+	(void)state;
+	if (mkdir(sib, 0755))
+		fail_msg("mkdir %s: %s", sib, strerror(errno));
+	p = in(sib, "f");
+	write_file(p, "x");
+	settle(x);
+	assert_null(find(x, EV_CREATE, p, NULL));
+	assert_int_equal(unlink(p), 0);
+	assert_int_equal(rmdir(sib), 0);
+	free(p);
+	free(sib);
+	fx_close(x);
+}
+
+/* ---- actors ------------------------------------------------------------- */
+
+/* Once its process has exited, an event has a pid and nothing else. */
+static void t_exited_actor(void **state)
+{
+	struct fx *x = fx_open(NULL);
+	char *p = in(x->dir, "by-child");
+	const struct rec *r;
+	pid_t pid;
+	int st;
+
+	(void)state;
+	if ((pid = fork()) == 0) {
+		int fd = open(p, O_CREAT | O_WRONLY, 0644);
+		_exit(fd < 0);
+	}
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_int_equal(st, 0);
+	r = wait_for(x, EV_CREATE, p, NULL);
+	assert_int_equal(r->tgid, (uint32_t)pid);
+	assert_int_equal(r->uid, NOID);
+	assert_string_equal(r->comm, "");
+	free(p);
+	fx_close(x);
+}
+
+/* A process named in ignore_comm is not reported; the others are. */
+static void t_ignored_comm(void **state)
+{
+	struct fx *x = fx_open_ignoring(NULL, "vigil-quiet");
+	char *p = in(x->dir, "by-quiet");
+	int go[2], done[2];
+	char c = 0;
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(pipe(go), 0);
+	assert_int_equal(pipe(done), 0);
+	if ((pid = fork()) == 0) {
+		int fd;
+
+		prctl(PR_SET_NAME, "vigil-quiet");
+		fd = open(p, O_CREAT | O_WRONLY, 0644);
+		if (write(done[1], &c, 1) != 1 || read(go[0], &c, 1) != 1)
+			_exit(2);
+		_exit(fd < 0);
+	}
+	assert_true(pid > 0);
+	assert_int_equal(read(done[0], &c, 1), 1);
+	settle(x);		/* the child still runs, so its name is known */
+	assert_null(find(x, EV_CREATE, p, NULL));
+	assert_int_equal(write(go[1], &c, 1), 1);
+	assert_int_equal(waitpid(pid, NULL, 0), pid);
+	close(go[0]), close(go[1]), close(done[0]), close(done[1]);
+	free(p);
+	fx_close(x);
+}
+
+/* ---- events read late --------------------------------------------------- */
+
+static void prepare_dir(const char *dir)
+{
+	char *p = in(dir, "d");
+
+	if (mkdir(p, 0755))
+		fail_msg("mkdir %s: %s", p, strerror(errno));
+	free(p);
+}
+
+/* A directory renamed before its events are read: they keep the name they
+ * happened under, because the renames are applied in order. */
+static void t_renamed_before_read(void **state)
+{
+	struct fx *x = fx_open(prepare_dir);
+	char *d = in(x->dir, "d"), *e = in(x->dir, "e");
+	char *dx = in(x->dir, "d/x"), *ey = in(x->dir, "e/y");
+
+	(void)state;
+	write_file(dx, "x");
+	assert_int_equal(rename(d, e), 0);
+	write_file(ey, "y");
+	expect(x, EV_CREATE, dx, NULL);
+	expect(x, EV_RENAME, d, e);
+	expect(x, EV_CREATE, ey, NULL);
+	free(d), free(e), free(dx), free(ey);
+	fx_close(x);
+}
+
+/* Made and removed before its events are read: with target handles the
+ * directory is named from its mkdir event; without, what happened inside it
+ * has no name left, and is not reported under a wrong one. */
+static void t_removed_before_read(void **state)
+{
+	struct fx *x = fx_open(NULL);
+	char *d = in(x->dir, "gone"), *f = in(x->dir, "gone/f");
+
+	(void)state;
+	assert_int_equal(mkdir(d, 0755), 0);
+	write_file(f, "x");
+	assert_int_equal(unlink(f), 0);
+	assert_int_equal(rmdir(d), 0);
+	expect(x, EV_MKDIR, d, NULL);
+	expect(x, EV_RMDIR, d, NULL);
+	if (!legacy()) {
+		expect(x, EV_CREATE, f, NULL);
+		expect(x, EV_DELETE, f, NULL);
+	}
+	for (size_t i = 0; i < x->n; i++)
+		if (!x->v[i].path || strncmp(x->v[i].path, x->dir, strlen(x->dir)))
+			fail_msg("an event with a wrong path:%s", dump(x));
+	free(d);
+	free(f);
+	fx_close(x);
+}
+
+/* ---- the source itself -------------------------------------------------- */
+
+static void t_watch_added(void **state)
+{
+	struct fx *x = fx_open(NULL);
+	char *later = mkdir_temp();
+	char *before = in(later, "before"), *after = in(later, "after");
+	struct vg_err err = {{0}};
+	struct vg_counters c;
+
+	(void)state;
+	write_file(before, "x");
+	settle(x);
+	assert_null(find(x, EV_CREATE, before, NULL));
+	assert_int_equal(x->s.watch(x->s.impl, later, &err), 0);
+	write_file(after, "x");
+	expect(x, EV_CREATE, after, NULL);
+	assert_int_equal(x->s.watch(x->s.impl, "/vigil-no-such-path", &err), -1);
+	assert_non_null(strstr(err.msg, "/vigil-no-such-path"));
+	x->s.counters(x->s.impl, &c);
+	assert_int_equal(c.events, x->n);
+	assert_int_equal(c.overflows, 0);
+	free(before);
+	free(after);
+	tu_rmroot(later);
+	fx_close(x);
+}
+
+static long read_long(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	long v = -1;
+
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+/* A full kernel queue is counted (the caller rescans), and the source goes
+ * on with its remembered attributes rebuilt. */
+static void t_overflow(void **state)
+{
+	struct fx *x = fx_open(prepare_files);
+	long max = read_long("/proc/sys/fs/fanotify/max_queued_events");
+	char *own = in(x->dir, "own");
+	struct vg_counters c = {0};
+	long long end;
+
+	(void)state;
+	if (max <= 0 || max > 100000 || geteuid() != 0) {
+		free(own);
+		fx_close(x);
+		skip();
+	}
+	/* Distinct names are never merged: more events than the queue holds. */
+	for (long i = 0; i < max + 100; i++) {
+		char *p = xasprintf("%s/o%ld", x->other, i);
+		int fd = open(p, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+		assert_true(fd >= 0);
+		close(fd);
+		free(p);
+	}
+	for (end = now_ms() + WAIT_MS; !c.overflows && now_ms() < end;) {
+		pump(x, 100);
+		x->s.counters(x->s.impl, &c);
+	}
+	assert_true(c.overflows >= 1);
+	forget(x);
+	assert_int_equal(chown(own, 4242, (gid_t)-1), 0);
+	assert_int_equal(expect(x, EV_CHOWN, own, NULL)->fuid, 4242);
+	free(own);
+	fx_close(x);
+}
+
+static void t_missing_path_is_an_error(void **state)
+{
+	struct vg_strv paths = {0};
+	struct vg_source_opts o = {.paths = &paths};
+	struct vg_source s;
+	struct vg_err err = {{0}};
+
+	(void)state;
+	strv_push(&paths, "/tmp/vigil-no-such-path/x");
+	if (fan_source_open(&s, &o, &err) == 0)
+		fail_msg("opened a source on a missing path");
+	if (!strstr(err.msg, "/tmp/vigil-no-such-path/x")) {
+		if (geteuid() != 0 && !getenv("CI") && strstr(err.msg, "CAP_SYS_ADMIN"))
+			skip();
+		fail_msg("the error does not name the path: %s", err.msg);
+	}
+	strv_free(&paths);
+}
+
+static int modern(void **state)
+{
+	(void)state;
+	return unsetenv("VIGIL_FANOTIFY_LEGACY");
+}
+
+static int legacy_mode(void **state)
+{
+	(void)state;
+	return setenv("VIGIL_FANOTIFY_LEGACY", "1", 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(t_create),
+		cmocka_unit_test(t_modify),
+		cmocka_unit_test(t_delete),
+		cmocka_unit_test(t_rename),
+		cmocka_unit_test(t_chmod),
+		cmocka_unit_test(t_chown),
+		cmocka_unit_test(t_truncate),
+		cmocka_unit_test(t_link),
+		cmocka_unit_test(t_symlink),
+		cmocka_unit_test(t_mkdir_rmdir),
+		cmocka_unit_test(t_setxattr),
+		cmocka_unit_test(t_unwatched_sibling_is_silent),
+		cmocka_unit_test(t_operations_read_late),
+		cmocka_unit_test(t_other_names),
+		cmocka_unit_test(t_exited_actor),
+		cmocka_unit_test(t_ignored_comm),
+		cmocka_unit_test(t_renamed_before_read),
+		cmocka_unit_test(t_removed_before_read),
+		cmocka_unit_test(t_watch_added),
+		cmocka_unit_test(t_overflow),
+		cmocka_unit_test(t_missing_path_is_an_error),
+	};
+	int failed = cmocka_run_group_tests_name("fanotify", tests, modern, NULL);
+
+	failed += cmocka_run_group_tests_name("fanotify-legacy", tests, legacy_mode, NULL);
+	return failed;
+}
