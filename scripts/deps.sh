@@ -3,7 +3,7 @@
 # Idempotent: installs nothing when everything is there.
 set -euo pipefail
 
-BUILD_PKGS=(build-essential cmake pkg-config libyaml-dev libsqlite3-dev
+BUILD_PKGS=(build-essential cmake pkg-config libyaml-dev libsqlite3-dev libssl-dev
 	libbpf-dev libelf-dev zlib1g-dev bpftool clang llvm)
 TEST_PKGS=(libcmocka-dev clang libclang-rt-14-dev python3)
 

@@ -33,6 +33,7 @@ void config_free(struct vg_config *c)
 {
 	free(c->baseline);
 	free(c->baseline_dir);
+	fim_config_free(&c->fim);
 	config_defaults(c);
 }
 
@@ -42,8 +43,10 @@ static int section(struct vg_yctx *y, const char *key, yaml_node_t *v, void *u, 
 	struct checks_raw raw = {.allow_commands = c->allow_commands,
 				 .command_timeout = c->command_timeout};
 
+	if (!strcmp(key, "fim"))
+		return fim_config_parse(y, v, &c->fim, err);
 	if (strcmp(key, "checks"))
-		return vg_errf(err, "%s:%d: unknown section '%s' (known: checks)", y->file,
+		return vg_errf(err, "%s:%d: unknown section '%s' (known: checks, fim)", y->file,
 			       yline(v), key);
 	if (yp_parse(y, v, checks_fields, &raw, "checks", err)) {
 		yp_free(checks_fields, &raw);

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fim.h"
 #include "vigil.h"
 #include "watch.h"
 
@@ -17,10 +18,13 @@ static void usage(FILE *out)
 	      "                   [--quick] [--verbose]\n"
 	      "       vigil watch [--json] [--paths P,...] [--no-process]\n"
 	      "                   [--mode auto|bpf|fanotify|rescan] [--duration S]\n"
+	      "       vigil fim init|check|update [--root DIR] [--full] [--format text|json]\n"
+	      "                 [--config FILE] [--state-dir DIR] [--threads N]\n"
 	      "       vigil version\n"
 	      "\n"
 	      "check   evaluate a baseline against this host, or an image with --root\n"
 	      "watch   stream process and file events live (eBPF, else fanotify, else rescan)\n"
+	      "fim     file integrity: record a baseline, check or update it\n"
 	      "--quick leaves out checks that search the whole file system\n"
 	      "exit    0 all evaluated checks passed, 1 a check failed or errored,\n"
 	      "        2 usage error or a baseline, root or configuration that did not load\n",
@@ -188,6 +192,8 @@ int main(int argc, char **argv)
 		return cmd_check(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "watch"))
 		return cmd_watch(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "fim"))
+		return cmd_fim(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
 		printf("vigil %s\n", VIGIL_VERSION);
 		return 0;

@@ -284,13 +284,36 @@ int baseline_select(const char *spec, const char *configured_dir, const struct v
 
 /* ---- config.c: /etc/vigil/vigil.yaml ----------------------------------- */
 
+struct vg_fim_set {			/* fim.sets[]: files watched alike */
+	char *name;
+	struct vg_strv paths;		/* absolute; globs allowed */
+	struct vg_strv exclude;		/* globs (fim_config.c says how they match) */
+	unsigned attrs;			/* enum fim_attr bits (fim.h) */
+};
+struct vg_fim_config {
+	struct vg_fim_set *sets;	/* none: the defaults (fim_config_defaults) */
+	size_t nsets;
+	char *state_dir;		/* NULL: VG_STATE_DIR */
+	int hash_threads;		/* 0: one per core */
+};
+#define VG_STATE_DIR "/var/lib/vigil"
+
 struct vg_config {
 	bool allow_commands;		/* checks.allow_commands */
 	int command_timeout;		/* checks.command_timeout, seconds */
 	char *baseline;			/* checks.baseline */
 	char *baseline_dir;		/* checks.baseline_dir */
+	struct vg_fim_config fim;	/* fim: */
 };
 #define VG_CONFIG_PATH "/etc/vigil/vigil.yaml"
+/* fim_config.c: the `fim:` section (replaces fc whole, or leaves it); errors carry file:line. */
+int fim_config_parse(struct vg_yctx *y, yaml_node_t *map, struct vg_fim_config *fc,
+		     struct vg_err *err);
+/* The server defaults, for a configuration that names no sets; config_file
+ * and self_exe (may be NULL) are watched too. */
+void fim_config_defaults(struct vg_fim_config *fc, const char *config_file,
+			 const char *self_exe);
+void fim_config_free(struct vg_fim_config *fc);
 void config_defaults(struct vg_config *c);
 /* A missing file at the default path is not an error; elsewhere it is. */
 int config_load(struct vg_config *c, const char *path, bool must_exist, struct vg_err *err);
