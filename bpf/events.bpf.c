@@ -6,7 +6,8 @@
  * tracepoints load wherever BTF exists (DESIGN.md, decision 2). So file
  * activity is seen at the syscall boundary: tp_btf/sys_enter decides whether
  * a syscall touches a watched file and keeps what it needs per thread;
- * tp_btf/sys_exit emits the event if the syscall succeeded. Process events
+ * tp_btf/sys_exit emits the event if the syscall succeeded. Opens are
+ * seen at exit only, by the file they opened. Process events
  * come from the sched_process_{exec,fork,exit} tracepoints.
  *
  * Every syscall of the machine runs sys_enter and sys_exit, so both start
@@ -77,10 +78,11 @@ const volatile __u32 fmode_created = 0x100000;
 
 enum sc_type {
 	T_NONE,
-	T_OPEN,		/* open family: decided at exit, by the file opened */
+	T_OPEN,		/* open family: decided at exit only, by the file opened */
 	T_PATH,		/* decided at enter by path or fd, emitted at exit */
 	T_WRITE,	/* marks a tracked file written */
 	T_CLOSE,	/* an fd of a written tracked file goes: EV_MODIFY */
+	T_GEN,		/* changes the mount tree: bumps watch_gen at exit */
 };
 
 /* Where one path of a syscall comes from: arg indices, -1 for none. No
@@ -113,6 +115,7 @@ struct sc_desc {
 #define OWNER(p, u) {T_PATH, EV_CHOWN, p, NOP, -1, 0, -1, u}
 #define SYMLINK(q) {T_PATH, EV_SYMLINK, NOP, q, 0, 1, -1, -1}
 #define XATTR(p, r) {T_PATH, EV_SETXATTR, p, NOP, r, 2, -1, -1}
+#define GEN {T_GEN, 0, NOP, NOP, -1, 0, -1, -1}
 
 /* x86_64 syscall numbers (arch/x86/entry/syscalls/syscall_64.tbl). */
 enum {
@@ -120,12 +123,13 @@ enum {
 	NR_dup2 = 33, NR_sendfile = 40, NR_truncate = 76, NR_ftruncate = 77, NR_rename = 82,
 	NR_mkdir = 83, NR_rmdir = 84, NR_creat = 85, NR_link = 86, NR_unlink = 87,
 	NR_symlink = 88, NR_chmod = 90, NR_fchmod = 91, NR_chown = 92,
-	NR_fchown = 93, NR_lchown = 94, NR_mknod = 133, NR_setxattr = 188,
+	NR_fchown = 93, NR_lchown = 94, NR_mknod = 133, NR_pivot_root = 155,
+	NR_mount = 165, NR_umount2 = 166, NR_setxattr = 188,
 	NR_lsetxattr = 189, NR_fsetxattr = 190, NR_openat = 257, NR_mkdirat = 258,
 	NR_mknodat = 259, NR_fchownat = 260, NR_unlinkat = 263, NR_renameat = 264,
 	NR_linkat = 265, NR_symlinkat = 266, NR_fchmodat = 268, NR_splice = 275,
 	NR_fallocate = 285, NR_dup3 = 292, NR_pwritev = 296, NR_renameat2 = 316,
-	NR_copy_file_range = 326, NR_pwritev2 = 328, NR_openat2 = 437,
+	NR_copy_file_range = 326, NR_pwritev2 = 328, NR_move_mount = 429, NR_openat2 = 437,
 	NR_fchmodat2 = 452, NR_setxattrat = 463,
 };
 
@@ -170,6 +174,7 @@ static const volatile struct sc_desc sc_table[SC_MAX] = {
 	[NR_lsetxattr] = XATTR(CWD(0), 1),
 	[NR_fsetxattr] = XATTR(FD(0), 1),
 	[NR_setxattrat] = XATTR(AT(0, 1), 3),
+	[NR_mount] = GEN, [NR_umount2] = GEN, [NR_move_mount] = GEN, [NR_pivot_root] = GEN,
 };
 
 /* ---- maps --------------------------------------------------------------- */
@@ -208,19 +213,6 @@ struct {
 	__type(value, __u8);
 } ignored_comm SEC(".maps");
 
-/* An open with write intent, between enter and exit. */
-struct pend_open {
-	__u32 id;
-	__u32 flags;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u32);			/* tid */
-	__type(value, struct pend_open);
-} pending SEC(".maps");
-
 /* A path or fd syscall on a watched file, between enter and exit. */
 struct pend_file {
 	__u32 id;
@@ -255,6 +247,43 @@ struct {
 	__type(value, struct wfd);
 } wfds SEC(".maps");
 
+/*
+ * The "watched?" verdict of a directory, for opens with write intent: most
+ * of them are of unwatched files, and walking every ancestor of each costs
+ * more than the open. Keyed by the directory's mount (its never reused
+ * mnt_id_unique; the struct mount's address on kernels without one) and
+ * inode number. An entry holds only while watch_gen is what it was when
+ * the walk began. watch_gen goes up on every change that can alter the
+ * ancestors of a directory or the meaning of a key:
+ *   - user space changing watched_inodes (after the change);
+ *   - the exit of a rename (a directory moved) or a rmdir (a directory's
+ *     inode number freed for reuse), whether or not it succeeded;
+ *   - the exit of mount, umount2, move_mount and pivot_root.
+ * Bumped at exit, once the change is made: a walk that began before saw
+ * an older generation, so its verdict is never used. A new mount has a
+ * new mnt_id_unique, so nothing cached can name it. Not seen: changes
+ * made by another machine on a network filesystem, and ia32 syscalls,
+ * which this file ignores altogether (see sys_enter).
+ */
+struct dir_key {
+	__u64 mnt;
+	__u64 ino;
+};
+
+struct dir_verdict {
+	__u64 gen;
+	__u64 watched;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, struct dir_key);
+	__type(value, struct dir_verdict);
+} dir_cache SEC(".maps");
+
+__u64 watch_gen;	/* .bss: user space bumps it too */
+
 /* Too big for the 512-byte stack. One slot per program: a program never
  * runs nested in itself on one CPU, so no two runs share a slot. */
 enum { SLOT_ENTER, SLOT_EXIT, SLOT_EXEC, SLOT_PEXIT, SLOT_MAX };
@@ -269,6 +298,7 @@ struct walk {
 	__u32 n;		/* names kept */
 	__u32 off;		/* bytes written to pb.path */
 	bool check;		/* look levels up in watched_inodes */
+	bool verdict_only;	/* check only: no names, stop when watched */
 	bool watched;
 	bool complete;		/* reached the root */
 	bool names_full;	/* levels above the EV_PATH_DEPTH named ones */
@@ -314,10 +344,24 @@ static __always_inline void drop(__u32 why)
 }
 
 /* bpf_ringbuf_output reserves, copies and commits: a failed reserve is
- * its failure. */
+ * its failure. No wakeup (an irq_work, an IPI in a VM, for every record
+ * when the reader keeps up) until an eighth of the ring waits: the reader
+ * also drains the ring on a 10 ms timer (src_bpf.c). */
 static __always_inline void emit(void *rec, __u64 size, __u32 flags)
 {
-	if (bpf_ringbuf_output(&events, rec, size, 0)) {
+	__u32 kind = ((struct ev_hdr *)rec)->kind;
+	__u64 wake = BPF_RB_NO_WAKEUP;
+
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >
+	    bpf_ringbuf_query(&events, BPF_RB_RING_SIZE) / 8)
+		wake = BPF_RB_FORCE_WAKEUP;
+	/* User space re-reads a watched path's inode on these (an editor's
+	 * save replaces it): no delay, or the old inode number, free for
+	 * reuse, stays watched longer. */
+	else if (kind == EV_CREATE || kind == EV_MKDIR || kind == EV_RENAME ||
+		 kind == EV_LINK || kind == EV_SYMLINK)
+		wake = 0;
+	if (bpf_ringbuf_output(&events, rec, size, wake)) {
 		drop(DROP_RINGBUF_FULL);
 		return;
 	}
@@ -437,8 +481,11 @@ static long walk_up(__u32 i, void *ctx)
 
 	if (!d || !m)
 		return 1;
-	if (w->check && !w->watched && inode_watched(d))
+	if (w->check && !w->watched && inode_watched(d)) {
 		w->watched = true;
+		if (w->verdict_only)
+			return 1;
+	}
 	if (d == BPF_CORE_READ(m, mnt.mnt_root)) {
 		up = BPF_CORE_READ(m, mnt_parent);
 		if (!up || up == m) {	/* the namespace's root mount */
@@ -454,7 +501,9 @@ static long walk_up(__u32 i, void *ctx)
 		w->complete = true;
 		return 1;
 	}
-	if (n < EV_PATH_DEPTH) {
+	if (w->verdict_only) {
+		/* no names */
+	} else if (n < EV_PATH_DEPTH) {
 		s->names[n] = (__u64)BPF_CORE_READ(d, d_name.name);
 		s->lens[n] = BPF_CORE_READ(d, d_name.len);
 		w->n = n + 1;
@@ -512,6 +561,60 @@ static __always_inline void path_of(struct scratch *s, struct vfsmount *mnt, str
 	w->off = off;
 	if (!w->complete || w->names_full)
 		w->trunc = true;
+}
+
+/* Is (mnt, d) or an ancestor in watched_inodes? The walk of path_of()
+ * without the names, stopping at the first watched level. */
+static __always_inline bool walk_watched(struct scratch *s, struct mount *m, struct dentry *d)
+{
+	struct wctx c = {.s = s};
+	struct walk *w = &s->w;
+
+	__builtin_memset(w, 0, sizeof(*w));
+	w->d = (__u64)d;
+	w->m = (__u64)m;
+	w->check = true;
+	w->verdict_only = true;
+	bpf_loop(WALK_STEPS, walk_up, &c, 0);
+	return w->watched;
+}
+
+static __always_inline __u64 mount_key(struct mount *m)
+{
+	if (bpf_core_field_exists(m->mnt_id_unique))
+		return BPF_CORE_READ(m, mnt_id_unique);
+	return (__u64)m;
+}
+
+/* Is an open file watched, by its inode or an ancestor's? The file's own
+ * inode is looked up every time; its directory's verdict comes from
+ * dir_cache when it is of the current watch_gen. */
+static __always_inline bool file_watched(struct scratch *s, struct file *file)
+{
+	struct dentry *d = BPF_CORE_READ(file, f_path.dentry), *parent;
+	struct vfsmount *mnt = BPF_CORE_READ(file, f_path.mnt);
+	struct mount *m = real_mount(mnt);
+	struct dir_verdict v, *c;
+	struct dir_key k = {};
+	__u64 gen;
+
+	if (!d)
+		return false;
+	if (inode_watched(d))
+		return true;
+	parent = BPF_CORE_READ(d, d_parent);
+	if (!parent || parent == d || d == BPF_CORE_READ(mnt, mnt_root))
+		return walk_watched(s, m, d);	/* a mount's root: no cache */
+	k.mnt = mount_key(m);
+	k.ino = BPF_CORE_READ(parent, d_inode, i_ino);
+	gen = *(volatile __u64 *)&watch_gen;	/* before the walk */
+	c = bpf_map_lookup_elem(&dir_cache, &k);
+	if (c && c->gen == gen)
+		return c->watched;
+	v.gen = gen;
+	v.watched = walk_watched(s, m, parent);
+	bpf_map_update_elem(&dir_cache, &k, &v, BPF_ANY);
+	return v.watched;
 }
 
 /*
@@ -748,29 +851,6 @@ static __always_inline void path_enter(struct scratch *s, struct task_struct *t,
 		drop(DROP_MAP_FULL);
 }
 
-static __always_inline void open_enter(struct scratch *s, __u32 id, __u32 tid)
-{
-	struct pend_open p = {.id = id};
-	__s8 fa = sc_table[id & (SC_MAX - 1)].mode;
-
-	if (id == NR_creat) {
-		p.flags = O_CREAT | O_TRUNC | 1;
-	} else if (id == NR_openat2) {
-		__u64 fl = 0;	/* struct open_how starts with __u64 flags */
-
-		if (bpf_probe_read_user(&fl, sizeof(fl), (void *)s->args[2]))
-			return;
-		p.flags = (__u32)fl;
-	} else {
-		p.flags = (__u32)s->args[fa & 7];
-	}
-	/* Only write intent can create, truncate or modify. */
-	if (!(p.flags & (O_ACCMODE | O_CREAT | O_TRUNC)))
-		return;
-	if (bpf_map_update_elem(&pending, &tid, &p, BPF_ANY))
-		drop(DROP_MAP_FULL);
-}
-
 static __always_inline void write_enter(struct scratch *s, struct task_struct *t, __s8 fdarg)
 {
 	__u64 file = (__u64)fd_file(t, (int)s->args[fdarg & 7]);
@@ -843,8 +923,8 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	if ((unsigned long)id >= SC_MAX)
 		return 0;
 	type = sc_table[id].type;
-	if (type == T_NONE)
-		return 0;
+	if (type == T_NONE || type == T_OPEN || type == T_GEN)
+		return 0;	/* nothing to do before the syscall */
 
 	t = (struct task_struct *)bpf_get_current_task();
 	if (bpf_core_field_exists(t->thread_info.status) &&
@@ -865,9 +945,6 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	case T_CLOSE:
 		close_enter(s, t, id);
 		break;
-	case T_OPEN:
-		open_enter(s, id, tid);
-		break;
 	case T_PATH:
 		path_enter(s, t, id, tid);
 		break;
@@ -875,18 +952,45 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	return 0;
 }
 
-static __always_inline void open_exit(struct task_struct *t, __u32 id, __u32 tid, long ret)
+/*
+ * The open's flags, at exit: the syscall's arguments are still in regs
+ * (only ax holds the return value). openat2's are in user memory, read
+ * again; what they say only sorts a write-intent open into create,
+ * truncate or modify, the file's f_mode says the rest.
+ */
+static __always_inline __u32 open_flags(__u64 arg1, __u64 arg2, __u32 id)
 {
-	struct pend_open *p = bpf_map_lookup_elem(&pending, &tid);
+	__u64 fl = 0;	/* struct open_how starts with __u64 flags */
+
+	if (id == NR_creat)
+		return O_CREAT | O_TRUNC | 1;
+	if (id == NR_open)
+		return (__u32)arg1;
+	if (id == NR_openat)
+		return (__u32)arg2;
+	if (bpf_probe_read_user(&fl, sizeof(fl), (void *)arg2))
+		return 0;
+	return (__u32)fl;
+}
+
+static __always_inline void open_exit(__u64 arg1, __u64 arg2, __u32 id, long ret)
+{
+	struct task_struct *t;
 	struct scratch *s;
 	struct file *file;
 	__u32 flags, fmode, imode, kind = 0;
 
-	if (!p)
+	if (ret < 0)
 		return;
-	flags = p->id == id ? p->flags : 0;
-	bpf_map_delete_elem(&pending, &tid);
-	if (!flags || ret < 0)
+	/* Only write intent can create, truncate or modify. */
+	flags = open_flags(arg1, arg2, id);
+	if (!(flags & (O_ACCMODE | O_CREAT | O_TRUNC)))
+		return;
+	t = (struct task_struct *)bpf_get_current_task();
+	if (bpf_core_field_exists(t->thread_info.status) &&
+	    (BPF_CORE_READ(t, thread_info.status) & TS_COMPAT))
+		return;	/* ia32 numbers are not x86_64's */
+	if (comm_ignored(t))
 		return;
 	s = scratch_get(SLOT_EXIT);
 	file = fd_file(t, ret);
@@ -904,6 +1008,8 @@ static __always_inline void open_exit(struct task_struct *t, __u32 id, __u32 tid
 	else if ((flags & O_TRUNC) && (imode & S_IFMT) == S_IFREG)
 		kind = EV_TRUNCATE;
 	if (!kind && !(fmode & FMODE_WRITE))
+		return;
+	if (!file_watched(s, file))
 		return;
 	s->pf.f.ret = ret;
 	if (!file_event(s, t, file, kind ? kind : EV_MODIFY, kind == EV_CREATE ? imode : 0))
@@ -938,20 +1044,34 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 {
 	struct task_struct *t;
 	long id = regs->orig_ax;
+	__u64 arg1, arg2;
 	__u32 tid;
 	__u8 type;
 
 	if ((unsigned long)id >= SC_MAX)
 		return 0;
 	type = sc_table[id].type;
-	if (type != T_OPEN && type != T_PATH)
+	if (type != T_OPEN && type != T_PATH) {
+		if (type == T_GEN)
+			__sync_fetch_and_add(&watch_gen, 1);
 		return 0;
+	}
+	/* One load of each argument: clang would otherwise merge loads
+	 * through regs the verifier must tell apart. */
+	arg1 = regs->si;
+	arg2 = regs->dx;
+	if (type == T_OPEN) {
+		open_exit(arg1, arg2, id, ret);
+		return 0;
+	}
+	/* A directory may have moved, or its inode number be free: the
+	 * cached verdicts are stale (see dir_cache). */
+	if (id == NR_rename || id == NR_renameat || id == NR_renameat2 || id == NR_rmdir ||
+	    (id == NR_unlinkat && (arg2 & AT_REMOVEDIR)))
+		__sync_fetch_and_add(&watch_gen, 1);
 	t = (struct task_struct *)bpf_get_current_task();
 	tid = (__u32)bpf_get_current_pid_tgid();
-	if (type == T_OPEN)
-		open_exit(t, id, tid, ret);
-	else
-		path_exit(t, id, tid, ret);
+	path_exit(t, id, tid, ret);
 	return 0;
 }
 
@@ -1070,7 +1190,6 @@ int BPF_PROG(sched_process_exit, struct task_struct *t)
 	int code;
 
 	/* A thread that dies inside a syscall never reaches sys_exit. */
-	bpf_map_delete_elem(&pending, &tid);
 	bpf_map_delete_elem(&pending_ev, &tid);
 	if (comm_ignored(t))
 		return 0;

@@ -214,7 +214,7 @@ static struct fx *fx_open_ignoring(void (*prepare)(const char *dir), const char 
 	struct fx *x = xcalloc(1, sizeof(*x));
 	struct vg_strv paths = {0}, ign = {0};
 	struct vg_source_opts o = {.paths = &paths, .ignore_comm = &ign};
-	char buf[64] = "";
+	char buf[EV_COMM_LEN] = "";	/* a comm is at most 15 bytes */
 	FILE *f = fopen("/proc/self/comm", "r");
 
 	if (f) {
