@@ -37,16 +37,6 @@ struct check_opts {
 	struct vg_filter filter;
 };
 
-static void split_ids(const char *s, struct vg_strv *out)
-{
-	char *copy = xstrdup(s), *save = NULL;
-
-	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
-		if (*str_trim(t))
-			strv_push(out, str_trim(t));
-	free(copy);
-}
-
 static int parse_check_opts(int argc, char **argv, struct check_opts *o)
 {
 	static const struct option longopts[] = {
@@ -73,7 +63,7 @@ static int parse_check_opts(int argc, char **argv, struct check_opts *o)
 		case 'r': o->root = optarg; break;
 		case 'c': o->config = optarg; break;
 		case 'N': o->color = false; o->color_set = true; break;
-		case 'o': split_ids(optarg, &o->filter.only); break;
+		case 'o': strv_split(&o->filter.only, optarg, ","); break;
 		case 'f':
 			if (strcmp(optarg, "text") && strcmp(optarg, "json")) {
 				fprintf(stderr, "vigil: --format is text or json, not '%s'\n", optarg);

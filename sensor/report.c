@@ -232,7 +232,7 @@ void json_str(struct vg_buf *b, const char *s)
 	buf_put(b, "\"", 1);
 }
 
-static void json_kv(struct vg_buf *b, const char *k, const char *v, bool comma)
+void json_kv(struct vg_buf *b, const char *k, const char *v, bool comma)
 {
 	json_str(b, k);
 	buf_put(b, ":", 1);

@@ -90,6 +90,16 @@ void strv_push(struct vg_strv *sv, const char *s)
 	strv_push_owned(sv, xstrdup(s));
 }
 
+void strv_split(struct vg_strv *sv, const char *s, const char *sep)
+{
+	char *copy = xstrdup(s), *save = NULL;
+
+	for (char *t = strtok_r(copy, sep, &save); t; t = strtok_r(NULL, sep, &save))
+		if (*(t = str_trim(t)))
+			strv_push(sv, t);
+	free(copy);
+}
+
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);

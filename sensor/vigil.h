@@ -47,6 +47,8 @@ struct vg_strv {			/* a growable list of owned strings */
 void strv_push(struct vg_strv *sv, const char *s);
 void strv_push_owned(struct vg_strv *sv, char *s);
 void strv_sort(struct vg_strv *sv);
+/* Appends the trimmed, non-empty items of a sep-separated list ("a, b,c"). */
+void strv_split(struct vg_strv *sv, const char *s, const char *sep);
 bool strv_has(const struct vg_strv *sv, const char *s);
 void strv_free(struct vg_strv *sv);
 
@@ -373,6 +375,8 @@ void report_text(FILE *out, const struct vg_baseline *b, const struct vg_host *h
 void report_json(FILE *out, const struct vg_baseline *b, const struct vg_host *h,
 		 const struct vg_result *res, const struct vg_summary *sum);
 void json_str(struct vg_buf *b, const char *s);	/* a quoted, escaped JSON string */
+/* "k":"v" (null for NULL), then a comma if comma. */
+void json_kv(struct vg_buf *b, const char *k, const char *v, bool comma);
 
 /* ---- probe caches (each freed by its probe file) ----------------------- */
 

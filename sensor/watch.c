@@ -50,16 +50,6 @@ static void usage_watch(FILE *out)
 	      "--quiet counts events without printing them (for measuring)\n", out);
 }
 
-static void split_list(const char *s, struct vg_strv *out)
-{
-	char *copy = xstrdup(s), *save = NULL;
-
-	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
-		if (*str_trim(t))
-			strv_push(out, str_trim(t));
-	free(copy);
-}
-
 static int parse_mode(const char *s)
 {
 	static const char *const names[] = {"bpf", "fanotify", "rescan", NULL};
@@ -97,10 +87,10 @@ static int parse_watch_opts(int argc, char **argv, struct watch_opts *o)
 	while ((ch = getopt_long(argc, argv, "jp:m:hv", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'j': o->json = true; break;
-		case 'p': split_list(optarg, &o->paths); break;
+		case 'p': strv_split(&o->paths, optarg, ","); break;
 		case 'P': o->process = false; break;
 		case 'q': o->quiet = true; break;
-		case 'I': split_list(optarg, &o->ignore); break;
+		case 'I': strv_split(&o->ignore, optarg, ","); break;
 		case 'v': log_set_level(VG_LOG_INFO); break;
 		case 'm':
 			if ((o->mode = parse_mode(optarg)) == -2) {

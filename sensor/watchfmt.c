@@ -128,24 +128,17 @@ void event_text(struct vg_buf *b, const struct vg_event *ev, struct vg_proctab *
 
 /* ---- JSON ---- */
 
-static void kv_str(struct vg_buf *b, const char *k, const char *v)
-{
-	buf_printf(b, "\"%s\":", k);
-	json_str(b, v);
-	buf_put(b, ",", 1);
-}
-
 /* {"path","name","parent_folder","type"} of an absolute path. */
 static void file_obj(struct vg_buf *b, const char *key, const char *path, bool dir)
 {
 	const char *slash = path ? strrchr(path, '/') : NULL;
 
 	buf_printf(b, "\"%s\":{", key);
-	kv_str(b, "path", path);
-	kv_str(b, "name", slash ? slash + 1 : path);
+	json_kv(b, "path", path, true);
+	json_kv(b, "name", slash ? slash + 1 : path, true);
 	if (slash) {
 		char *parent = xstrndup(path, slash == path ? 1 : (size_t)(slash - path));
-		kv_str(b, "parent_folder", parent);
+		json_kv(b, "parent_folder", parent, true);
 		free(parent);
 	}
 	buf_printf(b, "\"type_id\":%d}", dir ? 2 : 1);	/* 1 Regular File, 2 Folder */
@@ -172,8 +165,8 @@ static void process_obj(struct vg_buf *b, const char *key, uint32_t pid,
 
 	snprintf(comm, sizeof(comm), "%s", p ? p->comm : pid == ev->tgid ? ev->comm : "");
 	buf_printf(b, "\"%s\":{\"pid\":%u,", key, pid);
-	kv_str(b, "name", comm[0] ? comm : NULL);
-	kv_str(b, "cmd_line", cmd);
+	json_kv(b, "name", comm[0] ? comm : NULL, true);
+	json_kv(b, "cmd_line", cmd, true);
 	if (exe) {
 		file_obj(b, "file", exe, false);
 		buf_put(b, ",", 1);
@@ -200,7 +193,7 @@ static void header(struct vg_buf *b, const struct vg_event *ev, int class_uid)
 		   (unsigned long long)(ev->time_ns / 1000000ull));
 	buf_printf(b, "\"metadata\":{\"version\":\"%s\",\"product\":{\"name\":\"vigil\","
 		       "\"vendor_name\":\"vigil\"}},", OCSF_VERSION);
-	kv_str(b, "activity_name", ev_kind_name(ev->kind));
+	json_kv(b, "activity_name", ev_kind_name(ev->kind), true);
 }
 
 static void json_process(struct vg_buf *b, const struct vg_event *ev, struct vg_proctab *t)
@@ -212,15 +205,15 @@ static void json_process(struct vg_buf *b, const struct vg_event *ev, struct vg_
 	/* The event's own view of the new process beats the table's, which
 	 * may not have seen this exec yet. */
 	buf_printf(b, "\"process\":{\"pid\":%u,\"tid\":%u,", ev->tgid, ev->pid);
-	kv_str(b, "name", ev->comm);
+	json_kv(b, "name", ev->comm, true);
 	if (ev->kind == EV_EXEC) {
 		char *cmd = ev->args ? xstrndup(ev->args, ev->args_len) : NULL;
 		for (size_t i = 0; cmd && i + 1 < ev->args_len; i++)
 			if (!cmd[i])
 				cmd[i] = ' ';
-		kv_str(b, "cmd_line", cmd);
+		json_kv(b, "cmd_line", cmd, true);
 		free(cmd);
-		kv_str(b, "cwd", ev->cwd);
+		json_kv(b, "cwd", ev->cwd, true);
 		if (ev->exe) {
 			file_obj(b, "file", ev->exe, false);
 			buf_put(b, ",", 1);
@@ -248,7 +241,7 @@ static void json_file(struct vg_buf *b, const struct vg_event *ev, struct vg_pro
 	if (ev->kind == EV_SYMLINK) {
 		file_obj(b, "file", ev->path2, false);
 		buf_put(b, ",", 1);
-		kv_str(b, "symlink_target", ev->path);
+		json_kv(b, "symlink_target", ev->path, true);
 	} else {
 		file_obj(b, "file", ev->path, dir);
 		buf_put(b, ",", 1);
@@ -258,7 +251,7 @@ static void json_file(struct vg_buf *b, const struct vg_event *ev, struct vg_pro
 		}
 	}
 	if (ev->kind == EV_SETXATTR)
-		kv_str(b, "xattr_name", ev->path2);
+		json_kv(b, "xattr_name", ev->path2, true);
 	if (ev->kind == EV_CHMOD)
 		buf_printf(b, "\"mode\":\"%04o\",", ev->mode & 07777);
 	if (ev->kind == EV_CHOWN)
