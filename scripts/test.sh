@@ -46,7 +46,7 @@ suite() {
 }
 
 fuzz() {
-	local dir=build-fuzz secs=${FUZZ_SECONDS:-30} t corpus work
+	local dir=build-fuzz secs=${FUZZ_SECONDS:-30} t name corpus dict work
 	echo "=== fuzz (libFuzzer, ${secs}s per target)"
 	if ! CC=clang bash scripts/build.sh "$dir" -DVIGIL_FUZZ=ON -DVIGIL_SANITIZE=ON \
 		-DCMAKE_BUILD_TYPE=Debug; then
@@ -57,10 +57,13 @@ fuzz() {
 	for t in "$dir"/tests/fuzz/fuzz_*; do
 		[[ $t == *_replay ]] && continue
 		[ -x "$t" ] || continue
-		corpus=$root/tests/fuzz/corpus/$(basename "$t" | sed 's/^fuzz_//')
+		name=$(basename "$t" | sed 's/^fuzz_//')
+		corpus=$root/tests/fuzz/corpus/$name
+		dict=$root/tests/fuzz/$name.dict	# the YAML targets share yaml.dict
+		[ -f "$dict" ] || dict=$root/tests/fuzz/yaml.dict
 		work=$(mktemp -d)
 		if "$t" -max_total_time="$secs" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
-			-dict="$root/tests/fuzz/yaml.dict" -artifact_prefix="$work/" \
+			-dict="$dict" -artifact_prefix="$work/" \
 			"$work" "$corpus" >"$work/log" 2>&1; then
 			passed=$((passed + 1))
 			echo "fuzz $(basename "$t"): $(grep -Eo 'Done [0-9]+ runs' "$work/log" | tail -1)"

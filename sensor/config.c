@@ -1,8 +1,10 @@
 /* config.c: /etc/vigil/vigil.yaml, the sensor's configuration. */
 #include <errno.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "vigil.h"
 
@@ -119,4 +121,30 @@ int config_load(struct vg_config *c, const char *path, bool must_exist, struct v
 	rc = config_parse(c, path, buf, len, err);
 	free(buf);
 	return rc;
+}
+
+/* The sensor watches its own binary, as the running kernel knows it. */
+static char *self_exe(void)
+{
+	char buf[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+
+	if (n <= 0)
+		return NULL;
+	buf[n] = 0;
+	return xstrdup(buf);
+}
+
+int config_load_full(struct vg_config *c, const char *path, struct vg_err *err)
+{
+	const char *file = path ? path : VG_CONFIG_PATH;
+	char *exe;
+
+	config_defaults(c);
+	if (config_load(c, file, path != NULL, err))
+		return -1;
+	exe = self_exe();
+	fim_config_defaults(&c->fim, file, exe);
+	free(exe);
+	return 0;
 }

@@ -13,7 +13,8 @@
  *   fim_attr.c    attribute names, comparison, printable values
  *   fim_db.c      the baseline in SQLite (WAL), replaced in one transaction
  *   fim_report.c  findings as text or JSON (OCSF 1001 names), progress line
- *   fim_run.c     init / check / update, and fim_recheck for one path
+ *   fim_run.c     init / check / update
+ *   fim_live.c    realtime drift: one path or subtree against the last report
  *   fim_cmd.c     `vigil fim ...`
  *   fim_impl.h    what those files share beyond this contract
  */
@@ -81,8 +82,17 @@ struct fim_finding {
 	unsigned changed;		/* FIM_CHANGED: the attributes that differ */
 	int err;			/* FIM_UNREADABLE: why, an errno (0: unknown) */
 };
-/* One finding as a JSON object (OCSF File System Activity 1001). */
-void fim_finding_json(struct vg_buf *b, const struct fim_finding *f, const char *hostname);
+/* One finding as text lines, as `vigil fim check` prints them. */
+void fim_finding_text(struct vg_buf *b, const struct fim_finding *f);
+/* What a caller adds to a finding's record (realtime drift: the actor). */
+struct fim_json_extra {
+	int severity_id;		/* 0: from the kind of change */
+	const char *top;		/* JSON members for the record itself */
+	const char *fim;		/* JSON members for unmapped.fim */
+};
+/* One finding as a JSON object (OCSF File System Activity 1001); x may be NULL. */
+void fim_finding_json(struct vg_buf *b, const struct fim_finding *f, const char *hostname,
+		      const struct fim_json_extra *x);
 
 struct fim_summary {
 	uint64_t entries, hashed_files, hashed_bytes;
@@ -109,18 +119,28 @@ struct fim_opts {
 int fim_run(const struct vg_fim_config *cfg, const struct fim_opts *o, struct fim_summary *s,
 	    struct vg_err *err);
 
-/* Realtime drift (the event engine's hook): re-reads one path now and
- * compares it with the baseline. */
+/* Realtime drift (fim_live.c): re-reads one path, or one subtree, now and
+ * compares it with what was last reported for it, else the baseline. */
 struct fim_live;
 int fim_live_open(struct fim_live **l, const struct vg_fim_config *cfg, const char *root,
 		  const char *state_dir, struct vg_err *err);
 void fim_live_close(struct fim_live *l);
+/* A baseline replaced since (fim update) is opened instead: 1 if it was,
+ * 0 if not, -1 error. */
+int fim_live_reload(struct fim_live *l, struct vg_err *err);
+/* The configured roots that exist here, for the event engine to watch. */
+void fim_live_roots(const struct fim_live *l, struct vg_strv *out);
 /* The set that monitors path, or NULL: cheap, for filtering events. */
 const struct vg_fim_set *fim_live_match(const struct fim_live *l, const char *path);
 /* 1 drift (f filled; fim_finding_fini frees it), 0 none, -1 error. rehash
  * re-reads content even when stat is unchanged (close after write). */
 int fim_recheck(struct fim_live *l, const char *path, bool rehash, struct fim_finding *f,
 		struct vg_err *err);
+typedef void (*fim_finding_fn)(void *u, const struct fim_finding *f);
+/* Everything at or below prefix, after events were lost or a directory
+ * moved: fn per finding; the number found, or -1. */
+int fim_live_rescan(struct fim_live *l, const char *prefix, fim_finding_fn fn, void *u,
+		    struct vg_err *err);
 void fim_finding_fini(struct fim_finding *f);
 
 int cmd_fim(int argc, char **argv);

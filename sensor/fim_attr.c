@@ -79,6 +79,17 @@ void fim_record_copy_content(struct fim_record *dst, const struct fim_record *sr
 	dst->flags = (dst->flags & ~FIM_F_HASHED) | (src->flags & FIM_F_HASHED);
 }
 
+/* dst (uninitialised) becomes a deep copy of src. */
+void fim_record_dup(struct fim_record *dst, const struct fim_record *src)
+{
+	*dst = *src;
+	dst->target = NULL;
+	dst->selinux = NULL;
+	dst->cap = NULL;
+	dst->cap_len = 0;
+	fim_record_copy_content(dst, src);
+}
+
 bool fim_same_stat(const struct fim_record *a, const struct fim_record *b)
 {
 	return a->ino == b->ino && a->dev == b->dev && a->type == b->type &&

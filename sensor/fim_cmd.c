@@ -110,32 +110,6 @@ static int parse_fim_opts(int argc, char **argv, struct fim_cli *c)
 	return parse_op(argv[optind], &c->o.op);
 }
 
-/* The sensor watches its own binary, as the running kernel knows it. */
-static char *self_exe(void)
-{
-	char buf[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
-
-	if (n <= 0)
-		return NULL;
-	buf[n] = 0;
-	return xstrdup(buf);
-}
-
-static int load_config(const struct fim_cli *c, struct vg_config *cfg, struct vg_err *err)
-{
-	const char *file = c->config ? c->config : VG_CONFIG_PATH;
-	char *exe;
-
-	config_defaults(cfg);
-	if (config_load(cfg, file, c->config != NULL, err))
-		return -1;
-	exe = self_exe();
-	fim_config_defaults(&cfg->fim, file, exe);
-	free(exe);
-	return 0;
-}
-
 int cmd_fim(int argc, char **argv)
 {
 	struct fim_cli c;
@@ -151,7 +125,7 @@ int cmd_fim(int argc, char **argv)
 	}
 	/* The baseline says which files matter and what they hold. */
 	umask(077);
-	if (load_config(&c, &cfg, &err)) {
+	if (config_load_full(&cfg, c.config, &err)) {
 		fprintf(stderr, "vigil: %s\n", err.msg);
 		config_free(&cfg);
 		return EXIT_ERROR;

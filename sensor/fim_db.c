@@ -38,7 +38,7 @@
 struct fim_db {
 	sqlite3 *h;
 	char *file;
-	sqlite3_stmt *put, *scan, *get;
+	sqlite3_stmt *put, *scan, *get, *version;
 	struct vg_buf key;		/* scratch: a path as a key */
 	bool in_tx;
 };
@@ -145,6 +145,7 @@ void fimdb_close(struct fim_db *db)
 	sqlite3_finalize(db->put);
 	sqlite3_finalize(db->scan);
 	sqlite3_finalize(db->get);
+	sqlite3_finalize(db->version);
 	sqlite3_close(db->h);
 	buf_free(&db->key);
 	free(db->file);
@@ -303,6 +304,28 @@ int fimdb_scan_start(struct fim_db *db, struct vg_err *err)
 	return 0;
 }
 
+/* With '/' stored as NUL, what lies below P is the key range [P\0, P\1):
+ * one index range, in path order. */
+int fimdb_scan_below(struct fim_db *db, const char *prefix, struct vg_err *err)
+{
+	size_t klen;
+	const char *key;
+
+	if (!has_baseline(db))
+		return vg_errf(err, "%s: no baseline yet; run `vigil fim init` first", db->file);
+	if (sqlite3_prepare_v2(db->h, "SELECT " COLUMNS " FROM file WHERE path = ?1 OR "
+			       "(path >= ?2 AND path < ?3) ORDER BY path", -1, &db->scan, NULL))
+		return db_error(db, err, "reading the baseline");
+	to_key(db, strcmp(prefix, "/") ? prefix : "", &klen);
+	buf_put(&db->key, "", 1);	/* P\0 */
+	key = db->key.p;
+	sqlite3_bind_blob(db->scan, 1, key, (int)klen, SQLITE_TRANSIENT);
+	sqlite3_bind_blob(db->scan, 2, key, (int)klen + 1, SQLITE_TRANSIENT);
+	db->key.p[klen] = 1;		/* P\1 */
+	sqlite3_bind_blob(db->scan, 3, key, (int)klen + 1, SQLITE_TRANSIENT);
+	return 0;
+}
+
 static char *col_text(sqlite3_stmt *st, int col)
 {
 	const void *p = sqlite3_column_blob(st, col);
@@ -377,6 +400,22 @@ void fimdb_scan_stop(struct fim_db *db)
 {
 	sqlite3_finalize(db->scan);
 	db->scan = NULL;
+}
+
+/* SQLite's data_version: the same on this connection until another one
+ * commits to the file. `fim update` rewrites the baseline in place, in one
+ * transaction on the same file, so the file's inode alone cannot tell. */
+long long fimdb_data_version(struct fim_db *db)
+{
+	long long v = -1;
+
+	if (!db->version && sqlite3_prepare_v2(db->h, "PRAGMA data_version", -1, &db->version,
+					       NULL))
+		return -1;
+	if (sqlite3_step(db->version) == SQLITE_ROW)
+		v = sqlite3_column_int64(db->version, 0);
+	sqlite3_reset(db->version);
+	return v;
 }
 
 int fimdb_get(struct fim_db *db, const char *path, struct fim_record *r, struct vg_err *err)

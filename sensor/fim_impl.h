@@ -23,6 +23,10 @@ bool fim_same_stat(const struct fim_record *a, const struct fim_record *b);
  * from old (NULL: not in the baseline). */
 bool fim_must_read(const struct fim_record *old, const struct fim_record *cur, bool full);
 const char *fim_type_name(unsigned type);	/* file, dir, symlink, ... */
+/* The attributes of old and cur that can be compared: a digest that could
+ * not be taken is not a change. */
+unsigned fim_comparable(const struct fim_record *old, const struct fim_record *cur);
+void fim_record_dup(struct fim_record *dst, const struct fim_record *src);
 
 /* ---- the walk (fim_scan.c) --------------------------------------------- */
 
@@ -129,6 +133,10 @@ size_t fim_pool_pending(const struct fim_pool *p);
 uint64_t fim_pool_requeued(struct fim_pool *p);
 void fim_pool_stop(struct fim_pool *p);	/* joins the workers, frees the pool */
 
+/* ---- runs (fim_run.c) -------------------------------------------------- */
+
+char *fim_real_root(const char *root);	/* realpath, or root as given */
+
 /* ---- the baseline (fim_db.c) ------------------------------------------- */
 
 struct fim_db;
@@ -146,9 +154,14 @@ int fimdb_commit(struct fim_db *db, const char *const *meta, struct vg_err *err)
 void fimdb_abort(struct fim_db *db);
 /* The baseline in path order: 1 a row, 0 the end, -1 error. */
 int fimdb_scan_start(struct fim_db *db, struct vg_err *err);
+/* The same, only prefix and what lies below it. */
+int fimdb_scan_below(struct fim_db *db, const char *prefix, struct vg_err *err);
 int fimdb_scan_next(struct fim_db *db, struct vg_buf *path, struct fim_record *r,
 		    struct vg_err *err);
 void fimdb_scan_stop(struct fim_db *db);
+/* Changes whenever another connection has committed to the file since
+ * (a baseline replaced in place); -1 if it cannot be read. */
+long long fimdb_data_version(struct fim_db *db);
 /* 1 found, 0 not in the baseline, -1 error. */
 int fimdb_get(struct fim_db *db, const char *path, struct fim_record *r, struct vg_err *err);
 
@@ -163,6 +176,7 @@ struct fim_report {
 void fim_report_begin(struct fim_report *rep);
 void fim_report_finding(struct fim_report *rep, const struct fim_finding *f);
 void fim_report_end(struct fim_report *rep, const struct fim_summary *s);
+
 
 struct fim_progress {			/* a line on a terminal's stderr */
 	bool on;

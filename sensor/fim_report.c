@@ -76,7 +76,7 @@ static void text_brief(struct vg_buf *b, const struct fim_record *r)
 	buf_puts(b, ")");
 }
 
-static void text_finding(struct vg_buf *b, const struct fim_finding *f)
+void fim_finding_text(struct vg_buf *b, const struct fim_finding *f)
 {
 	buf_printf(b, "%-10s %s", change_name(f->kind), f->path);
 	switch (f->kind) {
@@ -236,7 +236,8 @@ static void json_changes(struct vg_buf *b, const struct fim_finding *f)
 	buf_puts(b, "]");
 }
 
-void fim_finding_json(struct vg_buf *b, const struct fim_finding *f, const char *hostname)
+void fim_finding_json(struct vg_buf *b, const struct fim_finding *f, const char *hostname,
+		      const struct fim_json_extra *x)
 {
 	const struct fim_record *file = f->cur ? f->cur : f->old;
 	const char *aname;
@@ -250,8 +251,10 @@ void fim_finding_json(struct vg_buf *b, const struct fim_finding *f, const char 
 		   "\"activity_id\":%d,\"activity_name\":\"%s\",\"type_uid\":%d,"
 		   "\"time\":%lld,\"severity_id\":%d,\"status_id\":%d,",
 		   aid, aname, 100100 + aid,
-		   (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000, problem ? 2 : 3,
-		   problem ? 2 : 1);
+		   (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000,
+		   x && x->severity_id ? x->severity_id : problem ? 2 : 3, problem ? 2 : 1);
+	if (x && x->top)
+		buf_printf(b, "%s,", x->top);
 	buf_puts(b, "\"metadata\":{\"version\":\"" OCSF_VERSION "\",\"product\":{\"name\":"
 		    "\"vigil\",\"vendor_name\":\"vigil\",\"version\":\"" VIGIL_VERSION "\"}},");
 	buf_puts(b, "\"device\":{\"hostname\":");
@@ -268,6 +271,8 @@ void fim_finding_json(struct vg_buf *b, const struct fim_finding *f, const char 
 	json_str(b, f->set);
 	buf_puts(b, ",");
 	json_changes(b, f);
+	if (x && x->fim)
+		buf_printf(b, ",%s", x->fim);
 	buf_puts(b, "}}}");
 }
 
@@ -298,9 +303,9 @@ void fim_report_finding(struct fim_report *rep, const struct fim_finding *f)
 			buf_puts(&b, ",\n");
 		else
 			buf_puts(&b, "\n");
-		fim_finding_json(&b, f, rep->hostname);
+		fim_finding_json(&b, f, rep->hostname, NULL);
 	} else {
-		text_finding(&b, f);
+		fim_finding_text(&b, f);
 	}
 	fputs(b.p, rep->out);
 	buf_free(&b);

@@ -24,7 +24,6 @@
 
 #define MAX_OPEN_DIRS 512
 #define CONSUME_EVERY 64		/* a lock round trip per that many entries */
-#define LIVE_READ_TRIES 4
 
 struct run {
 	const struct fim_opts *o;
@@ -85,7 +84,7 @@ static void report(struct run *r, enum fim_change kind, const struct fim_job *j,
 
 /* What both records track; what a failed or unsettled read could not
  * learn is reported as that, not as a change. */
-static unsigned comparable(const struct fim_record *old, const struct fim_record *cur)
+unsigned fim_comparable(const struct fim_record *old, const struct fim_record *cur)
 {
 	unsigned mask = old->attrs & cur->attrs;
 
@@ -107,7 +106,7 @@ static void judge(struct run *r, const struct fim_job *j)
 	else if (!j->has_old && j->has_cur)
 		report(r, FIM_ADDED, j, 0);
 	else if (j->has_old && j->has_cur) {
-		unsigned d = fim_diff(&j->old, &j->cur, comparable(&j->old, &j->cur));
+		unsigned d = fim_diff(&j->old, &j->cur, fim_comparable(&j->old, &j->cur));
 		if (d)
 			report(r, FIM_CHANGED, j, d);
 	}
@@ -323,7 +322,7 @@ static int mkdir_p(const char *dir, struct vg_err *err)
 	return rc;
 }
 
-static char *real_root(const char *root)
+char *fim_real_root(const char *root)
 {
 	char buf[PATH_MAX];
 
@@ -419,7 +418,7 @@ int fim_run(const struct vg_fim_config *cfg, const struct fim_opts *o, struct fi
 	    struct vg_err *err)
 {
 	struct run r = {.o = o, .s = s, .err = err};
-	char *real = real_root(o->root);
+	char *real = fim_real_root(o->root);
 	double t0 = now_mono();
 	int rc = -1;
 
@@ -448,155 +447,4 @@ out:
 	run_fini(&r);
 	free(real);
 	return rc;
-}
-
-/* ---- one path at a time: realtime drift ---------------------------------- */
-
-struct fim_live {
-	struct vg_root root;
-	struct fim_plan plan;
-	struct fim_db *db;
-	struct fim_reader rd;
-};
-
-int fim_live_open(struct fim_live **out, const struct vg_fim_config *cfg, const char *root,
-		  const char *state_dir, struct vg_err *err)
-{
-	struct fim_live *l = xcalloc(1, sizeof(*l));
-	char *real = real_root(root), *file;
-	int rc;
-
-	*out = NULL;
-	l->root.fd = -1;
-	file = fimdb_path(state_dir ? state_dir : cfg->state_dir ? cfg->state_dir : VG_STATE_DIR,
-			  real);
-	rc = root_init(&l->root, root, err) || fim_plan_build(&l->plan, cfg, &l->root, err) ||
-	     fimdb_open(&l->db, file, false, err) || fim_reader_init(&l->rd, err);
-	free(file);
-	free(real);
-	if (rc) {
-		fim_live_close(l);
-		return -1;
-	}
-	*out = l;
-	return 0;
-}
-
-void fim_live_close(struct fim_live *l)
-{
-	if (!l)
-		return;
-	fimdb_close(l->db);
-	fim_plan_free(&l->plan);
-	if (l->root.fd >= 0)
-		root_fini(&l->root);
-	if (l->rd.buf)
-		fim_reader_fini(&l->rd);
-	free(l);
-}
-
-const struct vg_fim_set *fim_live_match(const struct fim_live *l, const char *path)
-{
-	return fim_plan_match(&l->plan, path);
-}
-
-void fim_finding_fini(struct fim_finding *f)
-{
-	struct fim_record *old = (struct fim_record *)f->old, *cur = (struct fim_record *)f->cur;
-
-	if (old)
-		fim_record_free(old);
-	if (cur)
-		fim_record_free(cur);
-	free(old);
-	free(cur);
-	free((char *)f->path);
-	memset(f, 0, sizeof(*f));
-}
-
-/* Reads path's current state into cur; 0 present, 1 absent, -1 error. */
-static int live_read(struct fim_live *l, const char *path, const struct fim_record *old,
-		     bool rehash, struct fim_record *cur, struct vg_err *err)
-{
-	const char *slash = strrchr(path, '/'), *name = slash[1] ? slash + 1 : ".";
-	char *parent = slash == path ? xstrdup("/") : xstrndup(path, (size_t)(slash - path));
-	int dfd = root_open(&l->root, parent, O_RDONLY | O_DIRECTORY), rc = 1, e;
-
-	free(parent);
-	if (dfd < 0)
-		return errno == ENOENT || errno == ENOTDIR ? 1 :
-		       vg_errf(err, "%s: %s", path, strerror(errno));
-	for (int attempt = 0;; attempt++) {
-		cur->flags = 0;
-		if ((e = fim_stat(dfd, name, cur))) {
-			rc = e == ENOENT ? 1 : vg_errf(err, "%s: %s", path, strerror(e));
-			break;
-		}
-		if (!fim_must_read(old, cur, rehash)) {
-			fim_record_copy_content(cur, old);
-			rc = 0;
-			break;
-		}
-		enum fim_read_rc rr = fim_read(&l->rd, dfd, name, path, cur, attempt, NULL,
-					       NULL);
-		if (rr == FIM_READ_CHANGED && attempt + 1 < LIVE_READ_TRIES) {
-			/* Give the writer a moment to finish. */
-			nanosleep(&(struct timespec){.tv_nsec = 10000000L * (attempt + 1)}, NULL);
-			continue;
-		}
-		rc = rr == FIM_READ_GONE ? 1 : 0;
-		if (rr == FIM_READ_FAILED)
-			cur->flags |= FIM_F_UNREADABLE;
-		if (rr == FIM_READ_CHANGED)
-			cur->flags |= FIM_F_UNSTABLE;
-		break;
-	}
-	close(dfd);
-	return rc;
-}
-
-int fim_recheck(struct fim_live *l, const char *path, bool rehash, struct fim_finding *f,
-		struct vg_err *err)
-{
-	const struct vg_fim_set *set = fim_plan_match(&l->plan, path);
-	struct fim_record *old = xcalloc(1, sizeof(*old)), *cur = xcalloc(1, sizeof(*cur));
-	int has_old, present;
-
-	memset(f, 0, sizeof(*f));
-	if (!set || path[0] != '/') {
-		free(old);
-		free(cur);
-		return 0;
-	}
-	cur->attrs = set->attrs;
-	if ((has_old = fimdb_get(l->db, path, old, err)) < 0 ||
-	    (present = live_read(l, path, has_old ? old : NULL, rehash, cur, err)) < 0) {
-		fim_record_free(old);
-		fim_record_free(cur);
-		free(old);
-		free(cur);
-		return -1;
-	}
-	*f = (struct fim_finding){.path = xstrdup(path), .set = set->name,
-				  .old = has_old ? old : NULL, .cur = present == 0 ? cur : NULL};
-	if (!has_old)
-		free(old);
-	if (present != 0) {
-		fim_record_free(cur);
-		free(cur);
-	}
-	if (f->cur && (f->cur->flags & (FIM_F_UNSTABLE | FIM_F_UNREADABLE)))
-		f->kind = f->cur->flags & FIM_F_UNSTABLE ? FIM_UNSTABLE : FIM_UNREADABLE;
-	else if (f->old && !f->cur)
-		f->kind = FIM_REMOVED;
-	else if (!f->old && f->cur)
-		f->kind = FIM_ADDED;
-	else if (f->old && f->cur && (f->changed = fim_diff(f->old, f->cur,
-							    comparable(f->old, f->cur))))
-		f->kind = FIM_CHANGED;
-	else {
-		fim_finding_fini(f);
-		return 0;
-	}
-	return 1;
 }

@@ -3,33 +3,21 @@
  *
  * The set of installed packages is read once per run into ctx->pkgs from
  * the root's dpkg status file and, where there is one, its RPM database
- * (rpmdb.sqlite).  Both are input an attacker on the checked system may
- * have written: every length and offset in an RPM header is checked
- * against the blob before it is used, and SQLite runs in defensive mode
- * over an immutable, read-only view of the file.
+ * (rpmdb.sqlite, read through rpmhdr.c).  Both are input an attacker on
+ * the checked system may have written.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
-#include <sqlite3.h>
-
+#include "rpmhdr.h"
 #include "vigil.h"
 
 #define DPKG_STATUS	"/var/lib/dpkg/status"
-#define RPMDB		"/var/lib/rpm/rpmdb.sqlite"
+#define RPMDB		RPMHDR_DB
 
 #define DPKG_MAX_BYTES	(256u << 20)
-#define RPM_MAX_ROWS	1000000		/* far beyond any real system */
-#define RPM_MAX_STEPS	200000000	/* SQLite VM steps, against a hostile schema */
-#define RPM_MAX_TAGS	0xffff		/* rpm's own limits (hdrchkTags, hdrchkData) */
-#define RPM_MAX_DATA	0x0fffffff
-#define RPMTAG_NAME	1000
-#define RPM_STRING_TYPE	6
 
 enum { SRC_DPKG = 1, SRC_RPM = 2 };
 
@@ -185,142 +173,35 @@ static void dpkg_load(const struct vg_root *root, struct vg_pkgdb *db)
 
 /* ---- rpm --------------------------------------------------------------- */
 
-static uint32_t be32(const unsigned char *p)
+static void rpm_load(const struct vg_root *root, struct vg_pkgdb *db)
 {
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
+	struct rpmhdr_db rdb;
+	struct vg_err err;
+	const unsigned char *blob;
+	size_t size;
+	int rc = rpmhdr_db_open(&rdb, root, &err);
 
-/* The NAME tag of an RPM header blob as stored in rpmdb.sqlite (no lead
- * magic): be32 index count, be32 data size, 16-byte index entries (tag,
- * type, offset, count), then the data.  Returns false when anything does
- * not fit inside the blob or the name is not a plain string. */
-static bool rpm_header_name(const unsigned char *blob, size_t size, const char **name,
-			    size_t *len)
-{
-	const unsigned char *ent, *data, *nul;
-	uint32_t il, dl;
-
-	if (!blob || size < 8)
-		return false;
-	il = be32(blob);
-	dl = be32(blob + 4);
-	if (il == 0 || il > RPM_MAX_TAGS || dl > RPM_MAX_DATA)
-		return false;
-	/* il and dl are bounded, so this cannot overflow a size_t. */
-	if ((size_t)il * 16 + dl > size - 8)
-		return false;
-	ent = blob + 8;
-	data = ent + (size_t)il * 16;
-	for (uint32_t i = 0; i < il; i++, ent += 16) {
-		uint32_t off = be32(ent + 8);
-
-		if (be32(ent) != RPMTAG_NAME)
-			continue;
-		if (be32(ent + 4) != RPM_STRING_TYPE || be32(ent + 12) != 1 || off >= dl)
-			return false;
-		nul = memchr(data + off, 0, dl - off);
-		if (!nul || nul == data + off)
-			return false;
-		*name = (const char *)data + off;
-		*len = (size_t)(nul - (data + off));
-		for (size_t k = 0; k < *len; k++)
-			if ((unsigned char)(*name)[k] <= ' ' || (unsigned char)(*name)[k] == 0x7f)
-				return false;
-		return true;
-	}
-	return false;
-}
-
-static int rpm_progress(void *u)
-{
-	(void)u;
-	return 1;			/* called only once the step budget is spent */
-}
-
-/* SQLite opens by name; /proc/self/fd/N names the file opened inside the
- * root, so the database is the one root_open resolved, not whatever the
- * path leads to outside it.  immutable=1: no locks, journal or WAL, and
- * nothing is ever written; rpm checkpoints its WAL when it closes the
- * database, so only a transaction still in progress goes unseen. */
-static sqlite3 *rpm_open(int fd, struct vg_pkgdb *db)
-{
-	char uri[64];
-	sqlite3 *sq = NULL;
-	int rc;
-
-	snprintf(uri, sizeof(uri), "file:/proc/self/fd/%d?mode=ro&immutable=1", fd);
-	rc = sqlite3_open_v2(uri, &sq, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
-	if (rc != SQLITE_OK) {
-		db->rpm_err = xasprintf("%s: %s", RPMDB,
-					sq ? sqlite3_errmsg(sq) : sqlite3_errstr(rc));
-		sqlite3_close(sq);
-		return NULL;
-	}
-	sqlite3_db_config(sq, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
-	sqlite3_db_config(sq, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
-	sqlite3_progress_handler(sq, RPM_MAX_STEPS, rpm_progress, NULL);
-	return sq;
-}
-
-static void rpm_rows(sqlite3 *sq, struct vg_pkgdb *db)
-{
-	sqlite3_stmt *st = NULL;
-	size_t rows = 0;
-	int rc;
-
-	rc = sqlite3_prepare_v2(sq, "SELECT blob FROM Packages", -1, &st, NULL);
-	if (rc != SQLITE_OK) {
-		db->rpm_err = xasprintf("%s: %s", RPMDB, sqlite3_errmsg(sq));
+	if (rc <= 0) {
+		if (rc < 0)
+			db->rpm_err = xstrdup(err.msg);
 		return;
 	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW && rows++ < RPM_MAX_ROWS) {
-		const unsigned char *blob = sqlite3_column_blob(st, 0);
-		int size = sqlite3_column_bytes(st, 0);
+	db->have_rpm = true;
+	while ((rc = rpmhdr_db_next(&rdb, &blob, &size, &err)) > 0) {
+		struct rpmhdr h;
 		const char *name;
 		size_t len;
 
-		if (size < 0 || !rpm_header_name(blob, (size_t)size, &name, &len)) {
+		if (!rpmhdr_parse(&h, blob, size) || !rpmhdr_name(&h, &name, &len)) {
 			db->rpm_bad++;
 			continue;
 		}
 		pkg_add(db, name, len, SRC_RPM);
 		db->rpm_pkgs++;
 	}
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		db->rpm_err = xasprintf("%s: %s", RPMDB, sqlite3_errmsg(sq));
-	else if (rows > RPM_MAX_ROWS)
-		db->rpm_err = xasprintf("%s: more than %d packages", RPMDB, RPM_MAX_ROWS);
-	sqlite3_finalize(st);
-}
-
-static void rpm_load(const struct vg_root *root, struct vg_pkgdb *db)
-{
-	sqlite3 *sq;
-	int fd = root_open(root, RPMDB, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	struct stat st;
-
-	if (fd < 0) {
-		if (errno != ENOENT)
-			db->rpm_err = xasprintf("%s: %s", RPMDB, strerror(errno));
-		return;
-	}
-	if (fstat(fd, &st) < 0) {
-		db->rpm_err = xasprintf("%s: %s", RPMDB, strerror(errno));
-		close(fd);
-		return;
-	}
-	/* A FIFO or device there must not be handed to SQLite. */
-	if (!S_ISREG(st.st_mode)) {
-		db->rpm_err = xasprintf("%s: not a regular file", RPMDB);
-		close(fd);
-		return;
-	}
-	if ((sq = rpm_open(fd, db))) {
-		db->have_rpm = true;
-		rpm_rows(sq, db);
-		sqlite3_close(sq);
-	}
-	close(fd);
+	if (rc < 0)
+		db->rpm_err = xstrdup(err.msg);
+	rpmhdr_db_close(&rdb);
 }
 
 /* ---- the cache --------------------------------------------------------- */

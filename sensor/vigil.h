@@ -61,6 +61,22 @@ void buf_puts(struct vg_buf *b, const char *s);
 void buf_printf(struct vg_buf *b, const char *fmt, ...) VG_ATTR_PRINTF(2, 3);
 void buf_free(struct vg_buf *b);
 
+/* A map from strings to pointers (strmap.c): keys are copied, values are
+ * the caller's. Open addressing; a pointer from get/put is valid until the
+ * next put or del. */
+struct smap_slot;
+struct vg_smap {
+	struct smap_slot *slots;
+	size_t cap, n;
+};
+void *smap_get(const struct vg_smap *m, const char *key, size_t len);
+/* The value slot of key, added holding NULL when new (*added says so). */
+void **smap_put(struct vg_smap *m, const char *key, size_t len, bool *added);
+void *smap_del(struct vg_smap *m, const char *key, size_t len);	/* the old value */
+/* Iteration: i from 0; returns the next index past an entry, 0 at the end. */
+size_t smap_next(const struct vg_smap *m, size_t i, const char **key, void **val);
+void smap_free(struct vg_smap *m, void (*free_val)(void *));
+
 char *str_trim(char *s);		/* trims in place, returns s+skip */
 bool str_to_ll(const char *s, long long *out);	/* whole string, base 10 */
 
@@ -321,6 +337,9 @@ void config_defaults(struct vg_config *c);
 int config_load(struct vg_config *c, const char *path, bool must_exist, struct vg_err *err);
 int config_parse(struct vg_config *c, const char *name, const char *buf, size_t len,
 		 struct vg_err *err);
+/* Defaults, then path (NULL: VG_CONFIG_PATH, which may be missing), then
+ * the FIM defaults if it named no sets. config_free it even on error. */
+int config_load_full(struct vg_config *c, const char *path, struct vg_err *err);
 void config_free(struct vg_config *c);
 
 /* ---- engine.c ---------------------------------------------------------- */

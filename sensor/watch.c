@@ -14,16 +14,21 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "drift.h"
 #include "watch.h"
 
 #define SNAPSHOT_MAX 1000000
 #define TICK_MS 500
+#define DRIFT_TICK_MS 50
 
 static const char *const default_paths[] = {"/etc", "/usr/bin", "/usr/sbin", "/boot",
 					    "/root/.ssh", NULL};
 
 struct watch_opts {
 	bool json, process, quiet;
+	bool fim;			/* realtime drift of the FIM sets */
+	const char *config, *state_dir;
+	unsigned debounce_ms;
 	int mode;			/* -1: auto */
 	int interval;			/* rescan mode, seconds */
 	double duration;		/* seconds; 0: until a signal */
@@ -40,6 +45,7 @@ struct watch_run {
 	struct vg_buf line;
 	uint64_t shown;
 	struct timespec deadline;
+	struct drift *drift;		/* --fim */
 };
 
 static void usage_watch(FILE *out)
@@ -47,7 +53,11 @@ static void usage_watch(FILE *out)
 	fputs("usage: vigil watch [--json] [--paths P,...] [--no-process]\n"
 	      "                   [--mode auto|bpf|fanotify|rescan] [--interval S]\n"
 	      "                   [--ignore-comm NAME,...] [--duration S] [--quiet]\n"
-	      "--quiet counts events without printing them (for measuring)\n", out);
+	      "       vigil watch --fim [--config FILE] [--state-dir DIR] [--debounce MS]\n"
+	      "                   [--json] [--mode ...] [--duration S]\n"
+	      "--quiet counts events without printing them (for measuring)\n"
+	      "--fim reports drift of the files vigil.yaml monitors, from the FIM baseline,\n"
+	      "      with the process behind each change\n", out);
 }
 
 static int parse_mode(const char *s)
@@ -73,6 +83,10 @@ static int parse_watch_opts(int argc, char **argv, struct watch_opts *o)
 		{"ignore-comm", required_argument, NULL, 'I'},
 		{"duration", required_argument, NULL, 'd'},
 		{"quiet", no_argument, NULL, 'q'},
+		{"fim", no_argument, NULL, 'F'},
+		{"config", required_argument, NULL, 'c'},
+		{"state-dir", required_argument, NULL, 's'},
+		{"debounce", required_argument, NULL, 'D'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
@@ -90,6 +104,18 @@ static int parse_watch_opts(int argc, char **argv, struct watch_opts *o)
 		case 'p': strv_split(&o->paths, optarg, ","); break;
 		case 'P': o->process = false; break;
 		case 'q': o->quiet = true; break;
+		case 'F': o->fim = true; break;
+		case 'c': o->config = optarg; break;
+		case 's': o->state_dir = optarg; break;
+		case 'D': {
+			long v = strtol(optarg, &end, 10);
+			if (*end || v < 1 || v > 60000) {
+				fprintf(stderr, "vigil: --debounce is 1..60000 milliseconds\n");
+				return -1;
+			}
+			o->debounce_ms = (unsigned)v;
+			break;
+		}
 		case 'I': strv_split(&o->ignore, optarg, ","); break;
 		case 'v': log_set_level(VG_LOG_INFO); break;
 		case 'm':
@@ -118,6 +144,18 @@ static int parse_watch_opts(int argc, char **argv, struct watch_opts *o)
 	}
 	if (optind != argc) {
 		fprintf(stderr, "vigil: unexpected argument '%s'\n", argv[optind]);
+		return -1;
+	}
+	if (o->fim && o->paths.n) {
+		fprintf(stderr, "vigil: with --fim, the paths are vigil.yaml's fim sets\n");
+		return -1;
+	}
+	if (!o->fim && (o->config || o->state_dir || o->debounce_ms)) {
+		fprintf(stderr, "vigil: --config, --state-dir and --debounce go with --fim\n");
+		return -1;
+	}
+	if (o->state_dir && o->state_dir[0] != '/') {
+		fprintf(stderr, "vigil: --state-dir must be an absolute path\n");
 		return -1;
 	}
 	return 0;
@@ -176,6 +214,10 @@ static void on_event(void *u, const struct vg_event *ev)
 
 	proctab_apply(w->pt, ev);
 	w->shown++;
+	if (w->drift) {
+		drift_event(w->drift, ev, w->pt);
+		return;
+	}
 	if (w->o->quiet)
 		return;
 	w->line.len = 0;
@@ -221,7 +263,9 @@ static void on_tick(void *u)
 	struct timespec now;
 
 	w->src.counters(w->src.impl, &c);
-	if (lost(&c) > lost(&w->last))
+	if (lost(&c) > lost(&w->last) && w->drift)
+		drift_lost(w->drift);
+	else if (lost(&c) > lost(&w->last))
 		repair(w, t->paths, lost(&c) - lost(&w->last));
 	w->last = c;
 	clock_gettime(CLOCK_MONOTONIC, &now);
@@ -256,11 +300,30 @@ static void set_deadline(struct watch_run *w, double secs)
 	}
 }
 
-static int run(struct watch_opts *o, const struct vg_strv *paths, struct vg_err *err)
+static void on_drift_tick(void *u)
+{
+	drift_tick(u);
+}
+
+static void print_drift(const struct drift *d)
+{
+	struct drift_counters c;
+
+	drift_counters(d, &c);
+	fprintf(stderr, "vigil watch: fim: %llu events on monitored paths, %llu rechecks, "
+		"%llu rescans, %llu queue overflows; %llu findings (%llu package updates, "
+		"%llu tampering)\n", (unsigned long long)c.events,
+		(unsigned long long)c.rechecks, (unsigned long long)c.rescans,
+		(unsigned long long)c.overflows, (unsigned long long)c.findings,
+		(unsigned long long)c.package_updates, (unsigned long long)c.tampering);
+}
+
+static int run(struct watch_opts *o, const struct vg_strv *paths, struct drift *drift,
+	       struct vg_err *err)
 {
 	struct vg_source_opts so = {.paths = paths, .process_events = o->process,
 				    .ignore_comm = &o->ignore};
-	struct watch_run w = {.o = o};
+	struct watch_run w = {.o = o, .drift = drift};
 	struct tick t = {&w, paths};
 	int rc = -1;
 
@@ -269,14 +332,17 @@ static int run(struct watch_opts *o, const struct vg_strv *paths, struct vg_err 
 	if (open_source(o, &w.src, &so, err))
 		goto out_loop;
 	w.pt = proctab_new("/proc");
-	if (w.src.mode != VG_MODE_RESCAN)
+	/* --fim repairs drops from the FIM baseline, not from a snapshot. */
+	if (w.src.mode != VG_MODE_RESCAN && !drift)
 		w.snap = snapshot_take(paths, SNAPSHOT_MAX);
-	fprintf(stderr, "vigil watch: mode %s; %zu path(s); process events %s\n",
+	fprintf(stderr, "vigil watch: mode %s; %zu path(s); process events %s%s\n",
 		mode_name(w.src.mode), paths->n,
-		o->process && w.src.mode == VG_MODE_BPF ? "on" : "off");
+		o->process && w.src.mode == VG_MODE_BPF ? "on" : "off",
+		drift ? "; realtime FIM drift" : "");
 	set_deadline(&w, o->duration);
 	if (loop_add_source(w.loop, &w.src, err) ||
-	    loop_add_timer(w.loop, TICK_MS, on_tick, &t, err))
+	    loop_add_timer(w.loop, TICK_MS, on_tick, &t, err) ||
+	    (drift && loop_add_timer(w.loop, DRIFT_TICK_MS, on_drift_tick, drift, err)))
 		goto out;
 	rc = loop_run(w.loop, on_event, &w);
 	if (rc)
@@ -293,20 +359,44 @@ out_loop:
 	return rc;
 }
 
+/* --fim: the paths are the FIM sets', the findings compared with the
+ * baseline that `vigil fim init` recorded. */
+static int open_drift(const struct watch_opts *o, struct vg_config *cfg, struct drift **d,
+		      struct vg_strv *paths, struct vg_err *err)
+{
+	struct drift_opts dop = {.cfg = &cfg->fim, .state_dir = o->state_dir, .json = o->json,
+				 .out = stdout, .debounce_ms = o->debounce_ms};
+
+	if (config_load_full(cfg, o->config, err) || drift_open(d, &dop, err))
+		return -1;
+	drift_roots(*d, paths);
+	return 0;
+}
+
 int cmd_watch(int argc, char **argv)
 {
 	struct watch_opts o = {0};
 	struct vg_strv paths = {0};
 	struct vg_err err = {{0}};
+	struct vg_config cfg = {0};
+	struct drift *drift = NULL;
 	int rc = 0;
 
 	if (parse_watch_opts(argc, argv, &o)) {
 		usage_watch(stderr);
 		rc = 2;
-	} else if (resolve_paths(&o, &paths, &err) || run(&o, &paths, &err)) {
+	} else if ((o.fim ? open_drift(&o, &cfg, &drift, &paths, &err) :
+			    resolve_paths(&o, &paths, &err)) ||
+		   run(&o, &paths, drift, &err)) {
 		fprintf(stderr, "vigil: %s\n", err.msg);
 		rc = 2;
 	}
+	if (drift) {
+		drift_flush(drift);	/* what was still queued or held */
+		print_drift(drift);
+		drift_close(drift);
+	}
+	config_free(&cfg);
 	strv_free(&o.paths);
 	strv_free(&o.ignore);
 	strv_free(&paths);

@@ -136,6 +136,10 @@ void event_text(struct vg_buf *b, const struct vg_event *ev, struct vg_proctab *
 /* One JSON object with OCSF 1.x attribute names (1001 File System
  * Activity, 1007 Process Activity), no newline. */
 void event_json(struct vg_buf *b, const struct vg_event *ev, struct vg_proctab *t);
+/* Who did a file event: "by pid 812 /usr/bin/vim uid 0 parents ..." and
+ * "actor":{"process":{...,"parent_process":{...}},"user":{...}}. */
+void event_actor_text(struct vg_buf *b, const struct vg_event *ev, struct vg_proctab *t);
+void event_actor_json(struct vg_buf *b, const struct vg_event *ev, struct vg_proctab *t);
 
 /* ---- watch.c ----------------------------------------------------------- */
 

@@ -117,13 +117,19 @@ void event_text(struct vg_buf *b, const struct vg_event *ev, struct vg_proctab *
 			buf_puts(b, " [found by rescan]");
 			return;
 		}
-		const char *exe = actor_exe(ev, t);
-		buf_printf(b, "  by pid %u %s uid %d", ev->tgid, exe ? exe : ev->comm,
-			   (int)ev->uid);
-		break;
+		buf_puts(b, "  ");
+		event_actor_text(b, ev, t);
+		return;
 	}
-	if (is_process(ev->kind) || !ev->rescan)
-		text_lineage(b, ev->ppid, t);
+	text_lineage(b, ev->ppid, t);
+}
+
+void event_actor_text(struct vg_buf *b, const struct vg_event *ev, struct vg_proctab *t)
+{
+	const char *exe = actor_exe(ev, t);
+
+	buf_printf(b, "by pid %u %s uid %d", ev->tgid, exe ? exe : ev->comm, (int)ev->uid);
+	text_lineage(b, ev->ppid, t);
 }
 
 /* ---- JSON ---- */
@@ -262,11 +268,17 @@ static void json_file(struct vg_buf *b, const struct vg_event *ev, struct vg_pro
 		buf_puts(b, "\"found_by\":\"rescan\",\"actor\":null}");
 		return;
 	}
+	event_actor_json(b, ev, t);
+	buf_put(b, "}", 1);
+}
+
+void event_actor_json(struct vg_buf *b, const struct vg_event *ev, struct vg_proctab *t)
+{
 	buf_puts(b, "\"actor\":{");
 	process_obj(b, "process", ev->tgid, ev, t, 0);
 	buf_put(b, ",", 1);
 	uid_obj(b, "user", ev->uid);
-	buf_put(b, "}}", 2);
+	buf_put(b, "}", 1);
 }
 
 void event_json(struct vg_buf *b, const struct vg_event *ev, struct vg_proctab *t)

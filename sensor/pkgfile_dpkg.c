@@ -1,0 +1,164 @@
+/*
+ * pkgfile_dpkg.c: what dpkg says a file should hold.
+ *
+ * Files of a package: /var/lib/dpkg/info/PKG[:ARCH].md5sums, lines of
+ * "md5  relative/path". Conffiles are not there; their md5 of the shipped
+ * version is in the status file's Conffiles field (" /etc/x md5 [obsolete]").
+ * Diversions are not followed: a diverted file is answered for the path
+ * the package names.
+ */
+#include <errno.h>
+#include <string.h>
+#include <stdlib.h>
+
+#include "pkgfile.h"
+
+#define DPKG_INFO_GLOB	"/var/lib/dpkg/info/*.md5sums"
+#define DPKG_STATUS	"/var/lib/dpkg/status"
+#define MD5SUMS_MAX	(64u << 20)
+#define STATUS_MAX	(256u << 20)
+#define MD5_HEX		32
+
+/* The next line of [*p, end), NUL-terminated in place. */
+static char *next_line(char **p, char *end)
+{
+	char *line = *p, *nl;
+
+	if (*p >= end)
+		return NULL;
+	nl = memchr(*p, '\n', (size_t)(end - *p));
+	if (nl) {
+		*nl = 0;
+		*p = nl + 1;
+	} else {
+		*p = end;
+	}
+	return line;
+}
+
+/* One md5sums line: "0123...ef  usr/bin/ls" ("*" marks binary mode). */
+static void md5sums_line(struct pkg_query *q, const char *pkg, size_t plen, char *line,
+			 size_t *bad)
+{
+	unsigned char md5[16];
+	char *path = line + MD5_HEX;
+	struct pkg_owner *o;
+
+	if (strlen(line) <= MD5_HEX + 1 || *path != ' ' ||
+	    pkg_unhex(line, MD5_HEX, md5, sizeof(md5)) != sizeof(md5)) {
+		(*bad)++;
+		return;
+	}
+	while (*path == ' ')
+		path++;
+	if (*path == '*')
+		path++;
+	if (*path && (o = pkgq_find(q, path, strlen(path))))
+		pkgq_claim(o, "dpkg", pkg, plen, PKG_ALG_MD5, md5, sizeof(md5), false);
+}
+
+static int read_md5sums(const struct vg_root *r, struct pkg_query *q, const char *file,
+			size_t *bad, struct vg_err *err)
+{
+	const char *base = strrchr(file, '/') + 1;
+	size_t plen = strlen(base) - strlen(".md5sums");
+	const char *colon = memchr(base, ':', plen);	/* "libc6:amd64.md5sums" */
+	char *buf, *p, *line;
+	size_t len;
+
+	if (colon)
+		plen = (size_t)(colon - base);
+	if (root_read(r, file, MD5SUMS_MAX, &buf, &len) < 0)
+		return errno == ENOENT ? 0 : vg_errf(err, "%s: %s", file, strerror(errno));
+	for (p = buf; (line = next_line(&p, buf + len));)
+		if (*line)
+			md5sums_line(q, base, plen, line, bad);
+	free(buf);
+	return 0;
+}
+
+/* Cuts the last space-separated word off s (trimmed), and the spaces
+ * before it: the word, or NULL when s is a single word. */
+static char *cut_last_word(char *s)
+{
+	char *sp = strrchr(s, ' '), *end;
+
+	if (!sp)
+		return NULL;
+	for (end = sp; end > s && end[-1] == ' '; end--)
+		;
+	*end = 0;
+	return sp + 1;
+}
+
+/* " /etc/ssh/sshd_config 1c7c6c0fe8e5b0f1b3a5d1c3a4f2e0d9" [" obsolete"]
+ * [" remove-on-upgrade"]. Words are taken from the end, as dpkg does: the
+ * name may hold spaces, and the flags come after the digest. */
+static void conffile_line(struct pkg_query *q, const char *pkg, char *line)
+{
+	char *path = str_trim(line), *md5s = cut_last_word(path);
+	unsigned char md5[16];
+	struct pkg_owner *o;
+
+	if (!pkg || !md5s)
+		return;
+	if (!strcmp(md5s, "remove-on-upgrade") && !(md5s = cut_last_word(path)))
+		return;
+	if (!strcmp(md5s, "obsolete") || !*path || !(o = pkgq_find(q, path, strlen(path))))
+		return;
+	/* "newconffile": unpacked but not configured yet, no digest to trust. */
+	if (pkg_unhex(md5s, strlen(md5s), md5, sizeof(md5)) == sizeof(md5))
+		pkgq_claim(o, "dpkg", pkg, strlen(pkg), PKG_ALG_MD5, md5, sizeof(md5), true);
+	else
+		pkgq_claim(o, "dpkg", pkg, strlen(pkg), PKG_ALG_NONE, NULL, 0, true);
+}
+
+/* deb822 paragraphs: a Package field, then a Conffiles field whose value
+ * is on the continuation lines that follow it. */
+static int read_status(const struct vg_root *r, struct pkg_query *q, struct vg_err *err)
+{
+	char *buf, *p, *line, *pkg = NULL;
+	bool in_conffiles = false;
+	size_t len;
+
+	if (root_read(r, DPKG_STATUS, STATUS_MAX, &buf, &len) < 0)
+		return errno == ENOENT ? 0 : vg_errf(err, "%s: %s", DPKG_STATUS, strerror(errno));
+	for (p = buf; (line = next_line(&p, buf + len));) {
+		if (!*line) {
+			pkg = NULL;
+			in_conffiles = false;
+		} else if (*line == ' ' || *line == '\t') {
+			if (in_conffiles)
+				conffile_line(q, pkg, line);
+		} else {
+			in_conffiles = !strncmp(line, "Conffiles:", 10);
+			if (!strncmp(line, "Package:", 8))
+				pkg = str_trim(line + 8);
+		}
+	}
+	free(buf);
+	return 0;
+}
+
+int pkgfile_dpkg(const struct vg_root *r, struct pkg_query *q, struct vg_err *err)
+{
+	struct vg_strv files = {0};
+	size_t bad = 0;
+	int rc = 0;
+
+	if (!pkgq_size(q))
+		return 0;
+	if (read_status(r, q, err))
+		return -1;
+	if (root_glob(r, DPKG_INFO_GLOB, &files) < 0)
+		rc = vg_errf(err, "%s: %s", DPKG_INFO_GLOB, strerror(errno));
+	/* One unreadable list (a FIFO planted there, say) must not cost the
+	 * answers of all the others. */
+	for (size_t i = 0; !rc && i < files.n; i++)
+		if (read_md5sums(r, q, files.v[i], &bad, err))
+			log_warn("dpkg md5sums skipped: %s", err->msg);
+	if (bad)
+		log_info("dpkg md5sums: %zu malformed line(s) skipped", bad);
+	strv_free(&files);
+	return rc;
+}
