@@ -248,6 +248,22 @@ struct {
 } wfds SEC(".maps");
 
 /*
+ * The file tables (struct files_struct) that hold a file in wfds: a write
+ * or close through any other table is done with after one lookup here,
+ * before the fd is looked up. A table is marked when an open through it
+ * lands in wfds, and a fork's copy when its parent's is marked; it goes
+ * when the last task using it exits. Not seen: a tracked file passed to
+ * another process over a socket (SCM_RIGHTS) or with pidfd_getfd, and a
+ * table that exec unshares from threads.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);			/* struct files_struct * */
+	__type(value, __u8);
+} wtables SEC(".maps");
+
+/*
  * The "watched?" verdict of a directory, for opens with write intent: most
  * of them are of unwatched files, and walking every ancestor of each costs
  * more than the open. Keyed by the directory's mount (its never reused
@@ -380,25 +396,28 @@ static __always_inline __u32 encode_dev(__u32 dev)
 static __always_inline __u32 task_auid(struct task_struct *t)
 {
 	if (bpf_core_field_exists(t->loginuid))
-		return BPF_CORE_READ(t, loginuid.val);
+		return t->loginuid.val;
 	return (__u32)-1;		/* kernel without CONFIG_AUDIT */
 }
 
 /* The one place an event header is filled, for every kind. */
+/* t is a BTF pointer (a tracepoint's argument, bpf_get_current_task_btf):
+ * plain loads, which the verifier guards, cost far less than a helper call
+ * per field, and every event pays them. */
 static __always_inline void hdr_fill(struct ev_hdr *h, __u32 kind, __u32 size, __u32 flags,
 				     struct task_struct *t)
 {
-	const struct cred *c = BPF_CORE_READ(t, cred);
+	const struct cred *c = t->cred;
 
 	h->kind = kind;
 	h->size = size;
 	h->ts_ns = bpf_ktime_get_ns();
-	h->pid = BPF_CORE_READ(t, pid);
-	h->tgid = BPF_CORE_READ(t, tgid);
-	h->ppid = BPF_CORE_READ(t, real_parent, tgid);
-	h->uid = BPF_CORE_READ(c, uid.val);
-	h->gid = BPF_CORE_READ(c, gid.val);
-	h->euid = BPF_CORE_READ(c, euid.val);
+	h->pid = t->pid;
+	h->tgid = t->tgid;
+	h->ppid = t->real_parent->tgid;
+	h->uid = c->uid.val;
+	h->gid = c->gid.val;
+	h->euid = c->euid.val;
 	h->auid = task_auid(t);
 	h->flags = flags;
 	/* The current task's; a fork child is in its parent's cgroup. */
@@ -416,16 +435,18 @@ static __always_inline bool comm_ignored(struct task_struct *t)
 	return bpf_map_lookup_elem(&ignored_comm, comm) != NULL;
 }
 
+/* t comes from bpf_get_current_task_btf(): its fields are read with
+ * plain loads the verifier guards, not a helper call per field (the path
+ * every write-intent open of the machine takes). */
 static __always_inline struct file *fd_file(struct task_struct *t, long fd)
 {
-	struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
-	struct file **fds;
+	struct files_struct *files = t->files;
+	struct fdtable *fdt = files ? files->fdt : NULL;
 	struct file *f = NULL;
 
-	if (fd < 0 || !fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+	if (fd < 0 || !fdt || fd >= fdt->max_fds)
 		return NULL;
-	fds = BPF_CORE_READ(fdt, fd);
-	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]))
+	if (bpf_probe_read_kernel(&f, sizeof(f), &fdt->fd[fd]))
 		return NULL;
 	return f;
 }
@@ -863,25 +884,30 @@ static __always_inline void write_enter(struct scratch *s, struct task_struct *t
 		v->written = 1;
 }
 
-/* Fills s->pf.f for a file known by its struct file; false if unwatched. */
-static __always_inline bool file_event(struct scratch *s, struct task_struct *t,
-				       struct file *file, __u32 kind, __u32 mode)
+/* Fills s->pf.f for a file known by its struct file, and says how long
+ * the record is (up to path's NUL); 0 if unwatched. */
+static __always_inline __u32 file_event(struct scratch *s, struct file *file, __u32 kind,
+					__u32 mode)
 {
 	struct ev_file *f = &s->pf.f;
 	struct inode *ino = BPF_CORE_READ(file, f_inode);
+	__u32 n;
 
 	path_of(s, BPF_CORE_READ(file, f_path.mnt), BPF_CORE_READ(file, f_path.dentry), true);
 	if (!s->w.watched)
-		return false;
-	copy_path(f->path, s);
+		return 0;
+	n = (s->w.off & PB_MASK) + 1;		/* with the NUL */
+	bpf_probe_read_kernel(f->path, n, s->pb.path);
 	f->path2[0] = '\0';
 	f->mode = mode;
 	f->uid = (__u32)-1;
 	f->gid = (__u32)-1;
 	f->ino = BPF_CORE_READ(ino, i_ino);
 	f->dev = encode_dev(BPF_CORE_READ(ino, i_sb, s_dev));
-	hdr_fill(&f->h, kind, sizeof(*f), s->w.trunc ? EVF_PATH_TRUNC : 0, t);
-	return true;
+	n += EV_FILE_MIN - 1;
+	/* A file event is the current task's, also when an exit sweeps it. */
+	hdr_fill(&f->h, kind, n, s->w.trunc ? EVF_PATH_TRUNC : 0, bpf_get_current_task_btf());
+	return n;
 }
 
 /* An fd of a written tracked file goes: EV_MODIFY, and later writes
@@ -890,14 +916,15 @@ static __always_inline bool file_event(struct scratch *s, struct task_struct *t,
 static __always_inline void fd_gone(struct scratch *s, struct task_struct *t, struct file *file)
 {
 	__u64 key = (__u64)file;
+	__u32 n;
 	struct wfd *v = bpf_map_lookup_elem(&wfds, &key);
 
 	if (!v || !v->written)
 		return;
 	v->written = 0;
 	s->pf.f.ret = 0;
-	if (file_event(s, t, file, EV_MODIFY, 0))
-		emit(&s->pf.f, sizeof(s->pf.f), s->pf.f.h.flags);
+	if ((n = file_event(s, file, EV_MODIFY, 0)))
+		emit(&s->pf.f, n, s->pf.f.h.flags);
 }
 
 static __always_inline void close_enter(struct scratch *s, struct task_struct *t, __u32 id)
@@ -926,9 +953,15 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	if (type == T_NONE || type == T_OPEN || type == T_GEN)
 		return 0;	/* nothing to do before the syscall */
 
-	t = (struct task_struct *)bpf_get_current_task();
-	if (bpf_core_field_exists(t->thread_info.status) &&
-	    (BPF_CORE_READ(t, thread_info.status) & TS_COMPAT))
+	t = bpf_get_current_task_btf();
+	if (type != T_PATH) {
+		/* Write and close matter only where a tracked file is open. */
+		__u64 files = (__u64)t->files;
+
+		if (!bpf_map_lookup_elem(&wtables, &files))
+			return 0;
+	}
+	if (bpf_core_field_exists(t->thread_info.status) && (t->thread_info.status & TS_COMPAT))
 		return 0;	/* ia32 numbers are not x86_64's */
 	if (comm_ignored(t))
 		return 0;
@@ -973,12 +1006,28 @@ static __always_inline __u32 open_flags(__u64 arg1, __u64 arg2, __u32 id)
 	return (__u32)fl;
 }
 
+/* An LRU update allocates a node even when the key is there: look first. */
+static __always_inline void track(struct task_struct *t, struct file *file)
+{
+	__u64 key = (__u64)file, files = (__u64)t->files;
+	struct wfd v = {}, *old = bpf_map_lookup_elem(&wfds, &key);
+	__u8 one = 1;
+
+	if (old)
+		old->written = 0;
+	else if (bpf_map_update_elem(&wfds, &key, &v, BPF_ANY))
+		drop(DROP_MAP_FULL);
+	if (!bpf_map_lookup_elem(&wtables, &files) &&
+	    bpf_map_update_elem(&wtables, &files, &one, BPF_ANY))
+		drop(DROP_MAP_FULL);
+}
+
 static __always_inline void open_exit(__u64 arg1, __u64 arg2, __u32 id, long ret)
 {
 	struct task_struct *t;
 	struct scratch *s;
 	struct file *file;
-	__u32 flags, fmode, imode, kind = 0;
+	__u32 flags, fmode, imode, kind = 0, n;
 
 	if (ret < 0)
 		return;
@@ -986,9 +1035,8 @@ static __always_inline void open_exit(__u64 arg1, __u64 arg2, __u32 id, long ret
 	flags = open_flags(arg1, arg2, id);
 	if (!(flags & (O_ACCMODE | O_CREAT | O_TRUNC)))
 		return;
-	t = (struct task_struct *)bpf_get_current_task();
-	if (bpf_core_field_exists(t->thread_info.status) &&
-	    (BPF_CORE_READ(t, thread_info.status) & TS_COMPAT))
+	t = bpf_get_current_task_btf();
+	if (bpf_core_field_exists(t->thread_info.status) && (t->thread_info.status & TS_COMPAT))
 		return;	/* ia32 numbers are not x86_64's */
 	if (comm_ignored(t))
 		return;
@@ -1011,18 +1059,13 @@ static __always_inline void open_exit(__u64 arg1, __u64 arg2, __u32 id, long ret
 		return;
 	if (!file_watched(s, file))
 		return;
+	/* A plain open for writing says nothing yet: its close after a
+	 * write does, and names the file then. */
 	s->pf.f.ret = ret;
-	if (!file_event(s, t, file, kind ? kind : EV_MODIFY, kind == EV_CREATE ? imode : 0))
-		return;
-	if (kind)
-		emit(&s->pf.f, sizeof(s->pf.f), s->pf.f.h.flags);
-	if (fmode & FMODE_WRITE) {
-		__u64 key = (__u64)file;
-		struct wfd v = {};
-
-		if (bpf_map_update_elem(&wfds, &key, &v, BPF_ANY))
-			drop(DROP_MAP_FULL);
-	}
+	if (kind && (n = file_event(s, file, kind, kind == EV_CREATE ? imode : 0)))
+		emit(&s->pf.f, n, s->pf.f.h.flags);
+	if (fmode & FMODE_WRITE)
+		track(t, file);
 }
 
 static __always_inline void path_exit(struct task_struct *t, __u32 id, __u32 tid, long ret)
@@ -1069,7 +1112,7 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	if (id == NR_rename || id == NR_renameat || id == NR_renameat2 || id == NR_rmdir ||
 	    (id == NR_unlinkat && (arg2 & AT_REMOVEDIR)))
 		__sync_fetch_and_add(&watch_gen, 1);
-	t = (struct task_struct *)bpf_get_current_task();
+	t = bpf_get_current_task_btf();
 	tid = (__u32)bpf_get_current_pid_tgid();
 	path_exit(t, id, tid, ret);
 	return 0;
@@ -1127,7 +1170,14 @@ SEC("tp_btf/sched_process_fork")
 int BPF_PROG(sched_process_fork, struct task_struct *parent, struct task_struct *child)
 {
 	struct ev_fork e = {};
+	__u64 pfiles = (__u64)BPF_CORE_READ(parent, files);
+	__u64 cfiles = (__u64)BPF_CORE_READ(child, files);
+	__u8 one = 1;
 
+	/* A fork copies the file table: the copy holds the tracked files too. */
+	if (cfiles && cfiles != pfiles && bpf_map_lookup_elem(&wtables, &pfiles) &&
+	    bpf_map_update_elem(&wtables, &cfiles, &one, BPF_ANY))
+		drop(DROP_MAP_FULL);
 	if (!process_events)
 		return 0;
 	if (BPF_CORE_READ(child, pid) != BPF_CORE_READ(child, tgid))
@@ -1170,6 +1220,9 @@ static __always_inline void sweep_files(struct task_struct *t)
 
 	if (!files || BPF_CORE_READ(files, count.counter) != 1)
 		return;		/* a kernel thread, or others still use the table */
+	if (!bpf_map_lookup_elem(&wtables, &files))
+		return;		/* nothing tracked was ever open through it */
+	bpf_map_delete_elem(&wtables, &files);
 	c.s = scratch_get(SLOT_PEXIT);
 	if (!c.s)
 		return;

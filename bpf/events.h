@@ -82,6 +82,9 @@ struct ev_exit {
 	int code;			/* exit status, or signal with EVF_SIGNALED */
 };
 
+/* A file record ends where its paths do: one with no path2 may stop
+ * after path's NUL (h.size says where), so the ring carries what a path
+ * needs, not EV_PATH_LEN twice. */
 struct ev_file {
 	struct ev_hdr h;
 	int ret;			/* the syscall's return value */
@@ -92,6 +95,8 @@ struct ev_file {
 	char path[EV_PATH_LEN];
 	char path2[EV_PATH_LEN];
 };
+
+#define EV_FILE_MIN (__builtin_offsetof(struct ev_file, path) + 1)
 
 /* Map keys and values user space writes. */
 struct watch_inode {			/* key of the watched-inode hash */
