@@ -31,7 +31,8 @@ struct dx {
 
 static void dx_path(const struct dx *x, char *buf, const char *rel)
 {
-	snprintf(buf, PATH_MAX, "%s%s", x->data, rel);
+	if (snprintf(buf, PATH_MAX, "%s%s", x->data, rel) >= PATH_MAX)
+		fail_msg("path too long: %s%s", x->data, rel);
 }
 
 /* A baseline of ROOT/data (files a, b, c and dir sub/ with d), then a drift
