@@ -387,13 +387,18 @@ static void deliver(struct bsrc *b, const void *data, size_t size)
 	struct vg_event ev;
 	size_t want;
 
-	if (size < sizeof(*h) || !(want = rec_size(h->kind)) || h->size != want || size != want) {
+	if (size < sizeof(*h) || !(want = rec_size(h->kind)) || h->size != size ||
+	    (size != want && !(want == sizeof(struct ev_file) && size >= EV_FILE_MIN &&
+			       size < want))) {
 		if (!b->bad++)
 			log_warn("bpf: refused a record of %zu bytes, kind %u", size,
 				 size >= sizeof(*h) ? h->kind : 0);
 		return;
 	}
-	memcpy(&b->rec, data, want);
+	/* A short file record stops after path's NUL: the rest reads empty. */
+	if (size < want)
+		memset((char *)&b->rec + size, 0, want - size);
+	memcpy(&b->rec, data, size);
 	hdr_to_event(b, &b->rec.h, &ev);
 	switch (ev.kind) {
 	case EV_EXEC:
