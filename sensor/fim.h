@@ -73,6 +73,7 @@ int fim_attr_parse(const char *name, unsigned *bits);	/* "all" too; -1 unknown *
 void fim_attr_format(struct vg_buf *b, const struct fim_record *r, unsigned attr);
 
 enum fim_change { FIM_ADDED, FIM_REMOVED, FIM_CHANGED, FIM_UNSTABLE, FIM_UNREADABLE };
+const char *fim_change_name(enum fim_change k);	/* "added", ... */
 
 struct fim_finding {
 	enum fim_change kind;

@@ -21,7 +21,7 @@
 
 #define OCSF_VERSION "1.1.0"
 
-static const char *change_name(enum fim_change k)
+const char *fim_change_name(enum fim_change k)
 {
 	switch (k) {
 	case FIM_ADDED: return "added";
@@ -78,7 +78,7 @@ static void text_brief(struct vg_buf *b, const struct fim_record *r)
 
 void fim_finding_text(struct vg_buf *b, const struct fim_finding *f)
 {
-	buf_printf(b, "%-10s %s", change_name(f->kind), f->path);
+	buf_printf(b, "%-10s %s", fim_change_name(f->kind), f->path);
 	switch (f->kind) {
 	case FIM_ADDED:
 		text_brief(b, f->cur);
@@ -266,7 +266,7 @@ void fim_finding_json(struct vg_buf *b, const struct fim_finding *f, const char 
 		json_str(b, f->err ? strerror(f->err) : "unknown");
 	}
 	buf_puts(b, ",\"unmapped\":{\"fim\":{\"change\":");
-	json_str(b, change_name(f->kind));
+	json_str(b, fim_change_name(f->kind));
 	buf_puts(b, ",\"set\":");
 	json_str(b, f->set);
 	buf_puts(b, ",");

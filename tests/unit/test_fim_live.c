@@ -76,18 +76,6 @@ static int recheck(struct fim_live *l, const char *path, bool rehash, struct fim
 	return rc;
 }
 
-static const char *kind_name(enum fim_change k)
-{
-	switch (k) {
-	case FIM_ADDED: return "added";
-	case FIM_REMOVED: return "removed";
-	case FIM_CHANGED: return "changed";
-	case FIM_UNSTABLE: return "unstable";
-	case FIM_UNREADABLE: return "unreadable";
-	}
-	return "?";
-}
-
 /* ---- single paths -------------------------------------------------------- */
 
 static void unchanged_is_quiet(void **state)
@@ -304,7 +292,7 @@ static void on_finding(void *u, const struct fim_finding *f)
 	assert_true(s->lines.n < 64);
 	assert_non_null(f->set);
 	s->changed[s->lines.n] = f->changed;
-	strv_push_owned(&s->lines, xasprintf("%s %s", kind_name(f->kind), f->path));
+	strv_push_owned(&s->lines, xasprintf("%s %s", fim_change_name(f->kind), f->path));
 }
 
 static int rescan(struct fim_live *l, const char *prefix, struct seen *s)
