@@ -43,6 +43,7 @@ const char *mode_name(enum vg_mode m)
 	case VG_MODE_BPF: return "bpf";
 	case VG_MODE_FANOTIFY: return "fanotify";
 	case VG_MODE_RESCAN: return "rescan";
+	case VG_MODE_HYBRID: return "hybrid";
 	}
 	return "?";
 }

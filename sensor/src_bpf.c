@@ -587,9 +587,11 @@ static int attach_all(struct bsrc *b, struct vg_err *err)
 		n++;
 	b->links = xcalloc(n, sizeof(*b->links));
 	bpf_object__for_each_program(prog, b->skel->obj) {
-		struct bpf_link *l = bpf_program__attach(prog);
+		struct bpf_link *l;
 
-		if (!l)
+		if (!bpf_program__autoload(prog))
+			continue;
+		if (!(l = bpf_program__attach(prog)))
 			return vg_errf(err, "%s: attach failed: %s", bpf_program__section_name(prog),
 				       strerror(errno));
 		b->links[b->nlinks++] = l;
@@ -649,6 +651,12 @@ static int load(struct bsrc *b, const struct vg_source_opts *o, struct vg_err *e
 		return vg_errf(err, "events.bpf: open failed: %s", strerror(errno));
 	if (set_knobs(b, o, err))
 		return -1;
+	/* Process events alone need no syscall tracepoint: leaving these two
+	 * out keeps every syscall of the machine on its fast path. */
+	if (o->process_only) {
+		bpf_program__set_autoload(b->skel->progs.sys_enter, false);
+		bpf_program__set_autoload(b->skel->progs.sys_exit, false);
+	}
 	e = events_bpf__load(b->skel);
 	if (e == -EPERM)
 		return vg_errf(err, "events.bpf: load failed: %s (needs root, or CAP_BPF with "

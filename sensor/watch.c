@@ -51,7 +51,7 @@ struct watch_run {
 static void usage_watch(FILE *out)
 {
 	fputs("usage: vigil watch [--json] [--paths P,...] [--no-process]\n"
-	      "                   [--mode auto|bpf|fanotify|rescan] [--interval S]\n"
+	      "                   [--mode auto|bpf|hybrid|fanotify|rescan] [--interval S]\n"
 	      "                   [--ignore-comm NAME,...] [--duration S] [--quiet]\n"
 	      "       vigil watch --fim [--config FILE] [--state-dir DIR] [--debounce MS]\n"
 	      "                   [--json] [--mode ...] [--duration S]\n"
@@ -62,7 +62,7 @@ static void usage_watch(FILE *out)
 
 static int parse_mode(const char *s)
 {
-	static const char *const names[] = {"bpf", "fanotify", "rescan", NULL};
+	static const char *const names[] = {"bpf", "fanotify", "rescan", "hybrid", NULL};
 
 	if (!strcmp(s, "auto"))
 		return -1;
@@ -120,7 +120,8 @@ static int parse_watch_opts(int argc, char **argv, struct watch_opts *o)
 		case 'v': log_set_level(VG_LOG_INFO); break;
 		case 'm':
 			if ((o->mode = parse_mode(optarg)) == -2) {
-				fprintf(stderr, "vigil: --mode is auto, bpf, fanotify or rescan\n");
+				fprintf(stderr, "vigil: --mode is auto, bpf, hybrid, fanotify or "
+					"rescan\n");
 				return -1;
 			}
 			break;
@@ -187,6 +188,7 @@ static int open_mode(int mode, struct vg_source *s, const struct vg_source_opts 
 	switch (mode) {
 	case VG_MODE_BPF: return bpf_source_open(s, so, err);
 	case VG_MODE_FANOTIFY: return fan_source_open(s, so, err);
+	case VG_MODE_HYBRID: return hybrid_source_open(s, so, err);
 	default: return rescan_source_open(s, so, interval, err);
 	}
 }
@@ -213,6 +215,9 @@ static void on_event(void *u, const struct vg_event *ev)
 	struct watch_run *w = u;
 
 	proctab_apply(w->pt, ev);
+	/* hybrid keeps process events for the table even with --no-process. */
+	if (!w->o->process && (ev->kind == EV_EXEC || ev->kind == EV_FORK || ev->kind == EV_EXIT))
+		return;
 	w->shown++;
 	if (w->drift) {
 		drift_event(w->drift, ev, w->pt);
@@ -337,7 +342,8 @@ static int run(struct watch_opts *o, const struct vg_strv *paths, struct drift *
 		w.snap = snapshot_take(paths, SNAPSHOT_MAX);
 	fprintf(stderr, "vigil watch: mode %s; %zu path(s); process events %s%s\n",
 		mode_name(w.src.mode), paths->n,
-		o->process && w.src.mode == VG_MODE_BPF ? "on" : "off",
+		o->process && (w.src.mode == VG_MODE_BPF || w.src.mode == VG_MODE_HYBRID) ?
+		"on" : "off",
 		drift ? "; realtime FIM drift" : "");
 	set_deadline(&w, o->duration);
 	if (loop_add_source(w.loop, &w.src, err) ||

@@ -19,7 +19,9 @@
 #include "../bpf/events.h"
 #include "vigil.h"
 
-enum vg_mode { VG_MODE_BPF, VG_MODE_FANOTIFY, VG_MODE_RESCAN };
+/* hybrid: eBPF for processes (the sched tracepoints only) and fanotify
+ * for files, so syscalls are not traced at all; see watch.c. */
+enum vg_mode { VG_MODE_BPF, VG_MODE_FANOTIFY, VG_MODE_RESCAN, VG_MODE_HYBRID };
 const char *mode_name(enum vg_mode m);
 
 /* One event, whatever its source. Strings are owned by the source and live
@@ -56,6 +58,7 @@ struct vg_source_opts {
 	bool process_events;		/* exec, fork, exit */
 	const struct vg_strv *ignore_comm;	/* processes whose events are dropped */
 	size_t ring_bytes;		/* bpf ring buffer: a power of two; 0 = 8 MiB */
+	bool process_only;		/* bpf: no file events, no syscall tracepoints */
 };
 
 /* The same operations for every source. */
@@ -76,6 +79,7 @@ int bpf_source_open(struct vg_source *s, const struct vg_source_opts *o, struct 
 int fan_source_open(struct vg_source *s, const struct vg_source_opts *o, struct vg_err *err);
 int rescan_source_open(struct vg_source *s, const struct vg_source_opts *o, int interval_s,
 		       struct vg_err *err);
+int hybrid_source_open(struct vg_source *s, const struct vg_source_opts *o, struct vg_err *err);
 
 /* ---- rescan.c: what a walk of the watched set can tell ----------------- */
 

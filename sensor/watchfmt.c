@@ -56,12 +56,6 @@ static void timestamp(char *buf, size_t n, uint64_t ns)
 	snprintf(buf + off, n - off, ".%03u", (unsigned)(ns / 1000000ull % 1000));
 }
 
-static const char *actor_exe(const struct vg_event *ev, struct vg_proctab *t)
-{
-	const struct vg_proc *p = t ? proctab_get(t, ev->tgid) : NULL;
-	return p && p->exe ? p->exe : NULL;
-}
-
 /* Parents by name, the nearest first: "bash(812) < sshd(700) < systemd(1)". */
 static void text_lineage(struct vg_buf *b, uint32_t ppid, struct vg_proctab *t)
 {
@@ -126,10 +120,15 @@ void event_text(struct vg_buf *b, const struct vg_event *ev, struct vg_proctab *
 
 void event_actor_text(struct vg_buf *b, const struct vg_event *ev, struct vg_proctab *t)
 {
-	const char *exe = actor_exe(ev, t);
+	const struct vg_proc *p = t ? proctab_get(t, ev->tgid) : NULL;
+	char *exe = p && p->exe ? xstrdup(p->exe) : NULL;
+	/* fanotify knows the pid only; the table may know the rest. */
+	uint32_t uid = ev->uid != (uint32_t)-1 || !p ? ev->uid : p->uid;
+	uint32_t ppid = ev->ppid && ev->ppid != (uint32_t)-1 ? ev->ppid : p ? p->ppid : 0;
 
-	buf_printf(b, "by pid %u %s uid %d", ev->tgid, exe ? exe : ev->comm, (int)ev->uid);
-	text_lineage(b, ev->ppid, t);
+	buf_printf(b, "by pid %u %s uid %d", ev->tgid, exe ? exe : ev->comm, (int)uid);
+	text_lineage(b, ppid, t);
+	free(exe);
 }
 
 /* ---- JSON ---- */
@@ -274,10 +273,16 @@ static void json_file(struct vg_buf *b, const struct vg_event *ev, struct vg_pro
 
 void event_actor_json(struct vg_buf *b, const struct vg_event *ev, struct vg_proctab *t)
 {
+	const struct vg_proc *p;
+	uint32_t uid = ev->uid;
+
 	buf_puts(b, "\"actor\":{");
 	process_obj(b, "process", ev->tgid, ev, t, 0);
 	buf_put(b, ",", 1);
-	uid_obj(b, "user", ev->uid);
+	/* fanotify knows the pid only; the table may know the user. */
+	if (uid == (uint32_t)-1 && t && (p = proctab_get(t, ev->tgid)))
+		uid = p->uid;
+	uid_obj(b, "user", uid);
 	buf_put(b, "}", 1);
 }
 

@@ -109,7 +109,7 @@ bench_fs() {	# SCRATCH_PARENT
 		record floor.unwatched "$(loop_ns "$U")"
 		record floor.watched "$(loop_ns "$W")"
 		stop_floor
-		for mode in bpf fanotify; do
+		for mode in bpf hybrid fanotify; do
 			start_vigil "$mode"
 			record "$mode.unwatched" "$(loop_ns "$U")"
 			record "$mode.watched" "$(loop_ns "$W")"
@@ -130,7 +130,7 @@ bench_fs() {	# SCRATCH_PARENT
 		"watched ns" "+ns/op" "overhead"
 	base_u=$(median <<<"${res[none.unwatched]}")
 	base_w=$(median <<<"${res[none.watched]}")
-	for who in none floor bpf fanotify auditd; do
+	for who in none floor bpf hybrid fanotify auditd; do
 		[ -n "${res[$who.unwatched]:-}" ] || continue
 		u=$(median <<<"${res[$who.unwatched]}")
 		w=$(median <<<"${res[$who.watched]}")

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # fim-drift.sh VIGIL MODE: realtime FIM drift through `vigil watch --fim
-# --json` in MODE (bpf|fanotify), against a baseline from `vigil fim init`.
+# --json` in MODE (bpf|hybrid|fanotify), against a baseline from `vigil fim init`.
 #
 # Each step changes the monitored tree in one way and waits for its record:
 #   edit      a shell edits a file: the actor is that shell (pid, exe, uid,
@@ -14,8 +14,8 @@
 #             the package manager wrote it;
 #   rename    a directory is renamed: everything below is removed + added;
 #   purge     dpkg removes the package: "package_update", removed.
-# Actors are checked exactly in bpf mode (exec events keep the process
-# table); fanotify learns processes from /proc when the event is read, so
+# Actors are checked exactly in bpf and hybrid mode (exec events keep the
+# process table); fanotify learns processes from /proc when the event is read, so
 # there the verdicts that need the package manager's lineage are checked
 # only where the record names an actor at all.
 set -uo pipefail
@@ -144,9 +144,9 @@ if r:
     check("sha256" in attrs(r) and "size" in attrs(r), "edit: sha256 and size in changes")
     p = r["actor"]["process"]
     check(p["pid"] == pid("edit"), "edit actor pid %s, want %d" % (p["pid"], pid("edit")))
-    if mode == "bpf" or p.get("file"):
+    if mode in ("bpf", "hybrid") or p.get("file"):
         check(exe(r) == "/usr/bin/bash", "edit actor exe %s" % exe(r))
-    if mode == "bpf":
+    if mode in ("bpf", "hybrid"):
         check(r["actor"]["user"] == {"uid": "0"}, "edit actor user")
         check(p.get("parent_process", {}).get("pid") == me, "edit parent pid %s, want %d"
               % (p.get("parent_process", {}).get("pid"), me))
@@ -158,13 +158,13 @@ check(r is not None, "chmod of mode.txt not reported")
 if r:
     m = attrs(r).get("mode")
     check(m is not None and m["old"] == "0644" and m["new"] == "0600", "mode change %s" % m)
-    if mode == "bpf":
+    if mode in ("bpf", "hybrid"):
         check(exe(r) == "/usr/bin/chmod", "chmod actor exe %s" % exe(r))
 
 # install: dpkg wrote the package's content.
 r = find("/pkg/data", "added")
 check(r is not None, "installed pkg/data not reported")
-if r and (mode == "bpf" or exe(r) == "/usr/bin/dpkg"):
+if r and (mode in ("bpf", "hybrid") or exe(r) == "/usr/bin/dpkg"):
     f = r["unmapped"]["fim"]
     check(f["verdict"] == "package_update", "install verdict %s (%s)" % (f["verdict"], f["reason"]))
     check((f["package"] or {}).get("name") == pkg, "install package %s" % f["package"])
@@ -191,7 +191,7 @@ if r:
     check((f["package"] or {}).get("conffile") is True, "conffile flagged: %s" % f["package"])
 
 # badpkg: the package manager wrote content its own md5sums disown.
-if mode == "bpf":
+if mode in ("bpf", "hybrid"):
     r = find("/pkg/data", None, "tampering")
     bad = [x for x in recs if x["file"]["path"] == w + "/pkg/data" and exe(x) == "/usr/bin/dpkg"
            and x["unmapped"]["fim"]["verdict"] == "tampering"]
@@ -204,13 +204,13 @@ for old in ("/dir", "/dir/a", "/dir/sub", "/dir/sub/b"):
     check(find(old, "removed") is not None, "rename: %s removed" % old)
     check(find(old.replace("/dir", "/moved", 1), "added") is not None, "rename: moved%s added" % old[4:])
 r = find("/moved/sub/b", "added")
-if r and mode == "bpf":
+if r and mode in ("bpf", "hybrid"):
     check(exe(r) == "/usr/bin/mv", "rename actor exe %s" % exe(r))
 
 # purge: the package manager removed its files.
 r = find("/pkg/data", "removed")
 check(r is not None, "purged pkg/data not reported")
-if r and mode == "bpf":
+if r and mode in ("bpf", "hybrid"):
     check(r["unmapped"]["fim"]["verdict"] == "package_update", "purge verdict %s" % r["unmapped"]["fim"]["verdict"])
 
 print("fim-drift-%s: %d passed, %d failed" % (mode, passed, failed))

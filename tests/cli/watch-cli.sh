@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# watch-cli.sh VIGIL MODE: `vigil watch --json` in MODE (bpf|fanotify|rescan)
+# watch-cli.sh VIGIL MODE: `vigil watch --json` in MODE (bpf|hybrid|fanotify|rescan)
 # on a watched temporary directory; file operations there must come out as
 # OCSF records with the right activity, path and actor, operations in an
-# unwatched sibling must not, and (bpf) an exec must come out with its argv.
+# unwatched sibling must not, and (bpf, hybrid) an exec must come out with
+# its argv.
 # In CI or as root a mode that cannot start is a failure, not a skip.
 set -uo pipefail
 VIGIL=${1:?usage: watch-cli.sh VIGIL MODE}
@@ -105,13 +106,13 @@ for act, name, result in want:
         check(isinstance(actor["pid"], int) and actor["pid"] > 0, "%s: actor pid" % act)
         # fanotify learns the user from /proc after the fact: a short-lived
         # actor (chmod, mv) may be gone by then. What is known must be right.
-        if mode == "bpf" or r["actor"]["user"] is not None:
+        if mode in ("bpf", "hybrid") or r["actor"]["user"] is not None:
             check(r["actor"]["user"] == {"uid": "0"}, "%s: actor.user.uid" % act)
 if mode == "fanotify":
     # The shell that wrote the files outlives its events: its uid is known.
     check(any(r["actor"]["user"] == {"uid": "0"} for r in files if not r.get("found_by")),
           "no fanotify record names its actor's user")
-if mode == "bpf":
+if mode in ("bpf", "hybrid"):
     execs = [r for r in recs if r.get("class_uid") == 1007 and r["activity_name"] == "exec"
              and r["process"].get("cmd_line") == "/bin/echo vigil-watch-marker"]
     check(len(execs) >= 1, "exec of /bin/echo with its argv")
