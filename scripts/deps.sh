@@ -4,8 +4,8 @@
 set -euo pipefail
 
 BUILD_PKGS=(build-essential cmake pkg-config libyaml-dev libsqlite3-dev libssl-dev
-	libbpf-dev libelf-dev zlib1g-dev bpftool clang llvm)
-TEST_PKGS=(libcmocka-dev clang libclang-rt-14-dev python3)
+	libbpf-dev libelf-dev zlib1g-dev libmsgpack-dev bpftool clang llvm)
+TEST_PKGS=(libcmocka-dev clang libclang-rt-14-dev python3 python3-msgpack)
 
 want=("${BUILD_PKGS[@]}")
 if [ "${1:-}" = "--test" ]; then
