@@ -260,21 +260,13 @@ static void pending_free(void *p)
 	free(q);
 }
 
-static bool at_or_below(const char *path, const char *prefix)
-{
-	size_t n = strlen(prefix);
-
-	return !strncmp(path, prefix, n) && (path[n] == 0 || path[n] == '/' ||
-					     (n == 1 && prefix[0] == '/'));
-}
-
 /* A change below a directory that is about to be rescanned may be found
  * by that rescan: its process must be named there too. */
 static void tell_trees(struct drift *d, const char *path, struct actor *a)
 {
 	for (size_t i = 0; a && i < d->trees.n; i++) {
 		struct pending *q = smap_get(&d->pending, d->trees.v[i], strlen(d->trees.v[i]));
-		if (q && strcmp(d->trees.v[i], path) && at_or_below(path, d->trees.v[i]))
+		if (q && strcmp(d->trees.v[i], path) && fim_at_or_below(path, d->trees.v[i]))
 			actors_add(&q->by, a);
 	}
 }

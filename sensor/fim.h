@@ -137,6 +137,8 @@ const struct vg_fim_set *fim_live_match(const struct fim_live *l, const char *pa
  * re-reads content even when stat is unchanged (close after write). */
 int fim_recheck(struct fim_live *l, const char *path, bool rehash, struct fim_finding *f,
 		struct vg_err *err);
+/* path is prefix or lies below it, on component boundaries. */
+bool fim_at_or_below(const char *path, const char *prefix);
 typedef void (*fim_finding_fn)(void *u, const struct fim_finding *f);
 /* Everything at or below prefix, after events were lost or a directory
  * moved: fn per finding; the number found, or -1. */

@@ -358,7 +358,7 @@ static int rescan_visit(void *u, const char *path, struct fim_dir *dir, const ch
 	return s->failed ? -1 : 0;
 }
 
-static bool at_or_below(const char *path, const char *prefix)
+bool fim_at_or_below(const char *path, const char *prefix)
 {
 	size_t n = strlen(prefix);
 
@@ -378,7 +378,7 @@ static void sub_plan(const struct fim_plan *p, const char *prefix, struct fim_pl
 	if (set)
 		sub->roots[sub->n++] = (struct fim_rootdef){xstrdup(prefix), set};
 	for (size_t i = 0; i < p->n; i++)
-		if (at_or_below(p->roots[i].path, prefix) && strcmp(p->roots[i].path, prefix))
+		if (fim_at_or_below(p->roots[i].path, prefix) && strcmp(p->roots[i].path, prefix))
 			sub->roots[sub->n++] = (struct fim_rootdef){xstrdup(p->roots[i].path),
 								    p->roots[i].set};
 }
@@ -415,7 +415,7 @@ int fim_live_rescan(struct fim_live *l, const char *prefix, fim_finding_fn fn, v
 	struct vg_strv stale = {0};
 	for (size_t i = 0; (i = smap_next(&l->known, i, &key, &val));) {
 		const struct known *k = val;
-		if (k->gen != l->gen && k->present && at_or_below(key, prefix))
+		if (k->gen != l->gen && k->present && fim_at_or_below(key, prefix))
 			strv_push(&stale, key);
 	}
 	for (size_t i = 0; i < stale.n; i++)

@@ -19,23 +19,6 @@
 #define STATUS_MAX	(256u << 20)
 #define MD5_HEX		32
 
-/* The next line of [*p, end), NUL-terminated in place. */
-static char *next_line(char **p, char *end)
-{
-	char *line = *p, *nl;
-
-	if (*p >= end)
-		return NULL;
-	nl = memchr(*p, '\n', (size_t)(end - *p));
-	if (nl) {
-		*nl = 0;
-		*p = nl + 1;
-	} else {
-		*p = end;
-	}
-	return line;
-}
-
 /* One md5sums line: "0123...ef  usr/bin/ls" ("*" marks binary mode). */
 static void md5sums_line(struct pkg_query *q, const char *pkg, size_t plen, char *line,
 			 size_t *bad)
@@ -57,23 +40,33 @@ static void md5sums_line(struct pkg_query *q, const char *pkg, size_t plen, char
 		pkgq_claim(o, "dpkg", pkg, plen, PKG_ALG_MD5, md5, sizeof(md5), false);
 }
 
+struct md5sums {
+	struct pkg_query *q;
+	const char *pkg;
+	size_t plen;
+	size_t *bad;
+};
+
+static int md5sums_each(void *u, char *line, size_t lineno)
+{
+	struct md5sums *m = u;
+
+	(void)lineno;
+	if (*line)
+		md5sums_line(m->q, m->pkg, m->plen, line, m->bad);
+	return 0;
+}
+
 static int read_md5sums(const struct vg_root *r, struct pkg_query *q, const char *file,
 			size_t *bad, struct vg_err *err)
 {
 	const char *base = strrchr(file, '/') + 1;
 	size_t plen = strlen(base) - strlen(".md5sums");
 	const char *colon = memchr(base, ':', plen);	/* "libc6:amd64.md5sums" */
-	char *buf, *p, *line;
-	size_t len;
+	struct md5sums m = {q, base, colon ? (size_t)(colon - base) : plen, bad};
 
-	if (colon)
-		plen = (size_t)(colon - base);
-	if (root_read(r, file, MD5SUMS_MAX, &buf, &len) < 0)
+	if (root_lines(r, file, MD5SUMS_MAX, md5sums_each, &m) < 0)
 		return errno == ENOENT ? 0 : vg_errf(err, "%s: %s", file, strerror(errno));
-	for (p = buf; (line = next_line(&p, buf + len));)
-		if (*line)
-			md5sums_line(q, base, plen, line, bad);
-	free(buf);
 	return 0;
 }
 
@@ -115,28 +108,37 @@ static void conffile_line(struct pkg_query *q, const char *pkg, char *line)
 
 /* deb822 paragraphs: a Package field, then a Conffiles field whose value
  * is on the continuation lines that follow it. */
+struct status {
+	struct pkg_query *q;
+	char *pkg;			/* the paragraph's, in root_lines' buffer */
+	bool in_conffiles;
+};
+
+static int status_each(void *u, char *line, size_t lineno)
+{
+	struct status *st = u;
+
+	(void)lineno;
+	if (!*line) {
+		st->pkg = NULL;
+		st->in_conffiles = false;
+	} else if (*line == ' ' || *line == '\t') {
+		if (st->in_conffiles)
+			conffile_line(st->q, st->pkg, line);
+	} else {
+		st->in_conffiles = !strncmp(line, "Conffiles:", 10);
+		if (!strncmp(line, "Package:", 8))
+			st->pkg = str_trim(line + 8);
+	}
+	return 0;
+}
+
 static int read_status(const struct vg_root *r, struct pkg_query *q, struct vg_err *err)
 {
-	char *buf, *p, *line, *pkg = NULL;
-	bool in_conffiles = false;
-	size_t len;
+	struct status st = {q, NULL, false};
 
-	if (root_read(r, DPKG_STATUS, STATUS_MAX, &buf, &len) < 0)
+	if (root_lines(r, DPKG_STATUS, STATUS_MAX, status_each, &st) < 0)
 		return errno == ENOENT ? 0 : vg_errf(err, "%s: %s", DPKG_STATUS, strerror(errno));
-	for (p = buf; (line = next_line(&p, buf + len));) {
-		if (!*line) {
-			pkg = NULL;
-			in_conffiles = false;
-		} else if (*line == ' ' || *line == '\t') {
-			if (in_conffiles)
-				conffile_line(q, pkg, line);
-		} else {
-			in_conffiles = !strncmp(line, "Conffiles:", 10);
-			if (!strncmp(line, "Package:", 8))
-				pkg = str_trim(line + 8);
-		}
-	}
-	free(buf);
 	return 0;
 }
 
