@@ -2,28 +2,63 @@
  * src_fanotify.c: file events from fanotify, where eBPF cannot load.
  *
  * One fanotify group reports directory-entry and attribute events with
- * directory file handles and names (FAN_REPORT_DFID_NAME). Each watched
- * path's filesystem gets one FAN_MARK_FILESYSTEM mark, so the kernel
- * reports the whole filesystem and this file keeps what falls under a
- * watched path: a directory handle becomes a path (open_by_handle_at on a
- * descriptor of that filesystem, then /proc/self/fd), the name is appended,
- * and the result is matched against the watched paths on component
- * boundaries.
+ * directory file handles and names (FAN_REPORT_DFID_NAME), from inode marks:
+ *   - every directory of a watched tree (FAN_EVENT_ON_CHILD | FAN_ONDIR), so
+ *     its entries' events come with its handle and their names, and its own
+ *     with its handle and the name ".";
+ *   - a watched path that is not a directory, on itself; its events come
+ *     with its directory's handle and its name, as if that were marked;
+ *   - the directory a watched path is in, for entry events only (no
+ *     children's events), so a watched path that is removed, renamed away,
+ *     replaced by a rename (an editor's or a package manager's save) or made
+ *     again is seen: paths are watched by name, and the new object is marked.
+ * Why not one FAN_MARK_FILESYSTEM mark, as this file had: the kernel then
+ * queues an event for every file operation anywhere on the filesystem, and
+ * this file threw away what was not watched. tests/bench/watch-bench.sh
+ * measured +110..155% on an open/write/close loop in an *unwatched*
+ * directory; with inode marks the kernel queues nothing there, and the cost
+ * is within the noise of none (the goal is <= 3%).
+ *
+ * What inode marks cost instead: a directory is watched from when it is
+ * marked. A directory made (FAN_CREATE | FAN_ONDIR) or moved in (FAN_RENAME,
+ * FAN_MOVED_TO) under a watched one is marked when its event is read, with
+ * its subtree (seed(): a walk on one filesystem, no symlinks followed, each
+ * directory marked before it is read); what was made in it before, with no
+ * event of its own (mkdir -p a/b/c && touch a/b/c/f), the walk reports as
+ * made, found by a rescan (no actor: anyone could have made it). Its own
+ * creation event, if the mark came in time for it, is then not said twice.
+ * What was made and removed inside a directory before it could be marked is
+ * not seen at all; nothing of it is left either. A directory moved out of
+ * the watched set has its marks taken off (they are remembered by handle,
+ * so even a legacy rename with no new name finds them); one removed loses
+ * them with its inode. The path filter (watched()) stays, behind all this.
+ * fs.fanotify.max_user_marks bounds the marks: a directory that cannot be
+ * marked is said (once as a warning) and counted as an overflow, so the
+ * caller rescans; it stays unwatched until the next overflow repair.
+ *
+ * Resolving: a directory handle becomes a path through a cache (below),
+ * else the kernel (open_by_handle_at on a descriptor of that filesystem,
+ * then /proc/self/fd); the name is appended, and the result is matched
+ * against the watched paths on component boundaries.
  *
  * What the running kernel gives decides the mode, best first:
  *   FAN_REPORT_DFID_NAME_TARGET + FAN_RENAME (Linux 5.17): a rename comes
  *	as one event with both names, and every event carries the handle of
  *	the object itself, so its attributes can be read even after it was
  *	renamed, and a directory made and removed before its events were read
- *	still has a name (its handle is remembered from its mkdir event).
+ *	still has a name (its handle is remembered from its mkdir event). The
+ *	kernel names only the sides in marked directories: moved in, the old
+ *	name is NULL; moved out, the new one is where the object's handle says
+ *	it is now.
  *   FAN_REPORT_DFID_NAME + FAN_MOVED_FROM/FAN_MOVED_TO (Linux 5.9): a
  *	rename is two events, paired here by order (same process, adjacent);
- *	a half without its other half is reported with the other name NULL.
+ *	a half without its other half (a move across the edge of the watched
+ *	set has only one) is reported with the other name NULL.
  * Older kernels are refused, and the caller falls back to rescanning.
- * FAN_DELETE_SELF and FAN_MOVE_SELF are not asked for: on a filesystem mark
- * they say again what FAN_DELETE and FAN_RENAME already said, for every
- * file of the filesystem. VIGIL_FANOTIFY_LEGACY=1 in the environment forces
- * the second mode, so it can be tested on a new kernel.
+ * VIGIL_FANOTIFY_LEGACY=1 in the environment forces the second mode, so it
+ * can be tested on a new kernel. FAN_DELETE_SELF and FAN_MOVE_SELF are not
+ * asked for: the parent's entry events say the same with names, and on a
+ * non-directory the legacy mode would not even get them.
  *
  * fanotify says which operations happened (and merges several on one name
  * by one process into one event) but not their arguments, so kinds are
@@ -65,20 +100,23 @@
  * process events in this mode.
  *
  * Directory handles become paths through a cache, so an event in a known
- * directory costs no system call: seeded with the watched directories at
- * open, fed by mkdir and rename events (with target handles), and by the
- * kernel's answer for any other directory. Entries from events are right as
- * of the event being read, and renames are applied to them in event order;
- * the kernel's answers may already reflect later renames, so any directory
- * rename drops those. Every rename on a marked filesystem is looked at for
- * this, reported or not.
+ * directory costs no system call: seeded with the watched directories when
+ * they are marked, fed by mkdir and rename events (with target handles), and
+ * by the kernel's answer for any other directory. Entries from events are
+ * right as of the event being read, and renames are applied to them in event
+ * order; the kernel's answers may already reflect later renames, so any
+ * directory rename drops those. Every rename in a marked directory is looked
+ * at for this, reported or not.
  *
- * Only the filesystems of the watched paths are marked: another filesystem
- * mounted below a watched directory is not watched unless named itself. A
- * file is reported under the name it was reached by, so a change through a
- * hard link outside the watched paths is not seen. Events are resolved
- * through one mount per filesystem; a watched path reached only through a
- * bind mount of a subdirectory may not resolve.
+ * Only the filesystems of the watched paths are marked, as the rescan walks
+ * them: another filesystem mounted below a watched directory is not watched
+ * unless named itself (a mount point's parent is not marked either: its
+ * entry there is not what it shows). A file is reported under the name it
+ * was reached by, so a change through a hard link outside the watched paths
+ * is not seen. Events are resolved through one mount per filesystem; a
+ * watched path reached only through a bind mount of a subdirectory may not
+ * resolve. A watched path is watched by name only as far as its parent: an
+ * ancestor further up renamed is not seen.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -103,6 +141,7 @@
 #define FAN_ATTR_MAX 1000000		/* paths whose attributes are remembered */
 #define FAN_DIR_MAX 65536		/* directory handles whose paths are remembered */
 #define FAN_LINK_SCAN_MAX 65536		/* EV_LINK looks for another name up to this */
+#define FAN_MARKS_CHECK 4096		/* marks remembered before the first check */
 #define FAN_KEY_MAX (8 + 4 + MAX_HANDLE_SZ)	/* fsid, handle type, handle */
 #define UNKNOWN_ID ((uint32_t)-1)
 
@@ -262,10 +301,10 @@ static int64_t ts_ns(const struct timespec *t)
 
 /* ---- the source -------------------------------------------------------- */
 
-struct fan_fs {				/* one marked filesystem */
+struct fan_fs {				/* one filesystem of the watched paths */
 	unsigned char fsid[8];		/* as statfs and the events give it */
 	int mfd;			/* a directory on it, for open_by_handle_at */
-	char *path;			/* the watched path it was marked for */
+	char *path;			/* the watched path it was found by */
 };
 
 struct fattr {				/* what is remembered of one watched path */
@@ -273,6 +312,8 @@ struct fattr {				/* what is remembered of one watched path */
 	int64_t mtime, ctime;
 	uint32_t mode, uid, gid, nlink;
 	bool dirty;			/* written since its last close-after-write */
+	bool scanned;			/* reported as found by a scan, and its own
+					 * creation event may still come */
 	size_t plen;
 	char path[];
 };
@@ -284,6 +325,12 @@ struct dent {				/* a directory handle's path */
 					 * dropped at any directory rename */
 	size_t klen;
 	unsigned char key[];
+};
+
+struct fmark {				/* a directory this group has marked */
+	char *path;			/* as of the last event read */
+	size_t klen;
+	unsigned char key[];		/* fsid, handle type, handle */
 };
 
 struct actor {				/* the process of the current event */
@@ -302,14 +349,20 @@ struct move {				/* legacy: half of a rename, waiting */
 struct fan {
 	int fd;
 	bool rename_ev;			/* FAN_RENAME: old and new in one event */
-	uint64_t mask;
+	bool marked_any;		/* a mark was accepted: the masks are final */
+	uint64_t mask;			/* every event asked for */
+	uint64_t dir_mask;		/* a watched directory: mask + its children */
+	uint64_t file_mask;		/* a watched path that is not a directory */
+	uint64_t parent_mask;		/* a watched path's parent: its entries */
 	struct vg_strv roots;		/* real paths, watched */
 	struct vg_strv ignore;		/* comms whose events are dropped */
 	struct fan_fs *fs;
 	size_t nfs;
 	struct htab attrs;		/* path -> struct fattr */
 	struct htab dirs;		/* fsid+handle -> struct dent */
-	bool attrs_full_said;
+	struct htab marks;		/* fsid+handle -> struct fmark */
+	size_t marks_check;		/* checked against the kernel at this many */
+	bool attrs_full_said, marks_full_said;
 	struct vg_counters c;
 	unsigned char *buf;
 	bool reseed;			/* after an overflow */
@@ -442,21 +495,50 @@ static struct fan_fs *fs_by_fsid(struct fan *f, const unsigned char *fsid)
 	return NULL;
 }
 
-/* Opens what a handle names (O_PATH); -1 with errno, ESTALE if it is gone. */
-static int fid_open(struct fan *f, const struct fid *id)
-{
-	union {
-		struct file_handle fh;
-		unsigned char b[sizeof(struct file_handle) + MAX_HANDLE_SZ];
-	} h;
-	struct fan_fs *fs = fs_by_fsid(f, id->fsid);
+union fhbuf {				/* a file handle with room for any */
+	struct file_handle fh;
+	unsigned char b[sizeof(struct file_handle) + MAX_HANDLE_SZ];
+};
 
-	if (!fs) {
+/* Opens what a cache key names; -1 with errno, ESTALE if it is gone. */
+static int key_open(struct fan *f, const unsigned char *key, size_t klen, int flags)
+{
+	struct fan_fs *fs = fs_by_fsid(f, key);
+	union fhbuf h;
+	int type;
+
+	if (!fs || klen <= 12 || klen - 12 > MAX_HANDLE_SZ) {
 		errno = EXDEV;
 		return -1;
 	}
-	memcpy(h.b, id->fh, sizeof(struct file_handle) + fid_bytes(id));
-	return open_by_handle_at(fs->mfd, &h.fh, O_PATH | O_CLOEXEC);
+	memcpy(&type, key + 8, 4);
+	h.fh.handle_bytes = (unsigned)(klen - 12);
+	h.fh.handle_type = type;
+	memcpy(h.fh.f_handle, key + 12, klen - 12);
+	return open_by_handle_at(fs->mfd, &h.fh, flags | O_CLOEXEC);
+}
+
+/* Opens what a handle names (O_PATH); -1 with errno, ESTALE if it is gone. */
+static int fid_open(struct fan *f, const struct fid *id)
+{
+	unsigned char key[FAN_KEY_MAX];
+
+	return key_open(f, key, fid_key(id, key), O_PATH);
+}
+
+/* The cache key of what fd is open on, on the filesystem fsid; 0: none. */
+static size_t fd_key(int fd, const unsigned char *fsid, unsigned char *key)
+{
+	union fhbuf h;
+	int mnt;
+
+	h.fh.handle_bytes = MAX_HANDLE_SZ;
+	if (name_to_handle_at(fd, "", &h.fh, &mnt, AT_EMPTY_PATH))
+		return 0;
+	memcpy(key, fsid, 8);
+	memcpy(key + 8, &h.fh.handle_type, 4);
+	memcpy(key + 12, h.fh.f_handle, h.fh.handle_bytes);
+	return 12 + h.fh.handle_bytes;
 }
 
 /* The path the kernel knows for fd: -1 if it has none in our namespace. */
@@ -578,7 +660,7 @@ static void dir_put(struct fan *f, const unsigned char *key, size_t klen, const 
 }
 
 /*
- * A directory was renamed (anywhere on a marked filesystem). Exact entries
+ * A directory was renamed (in a marked directory). Exact entries
  * below it follow it; looked-up ones may already show this rename or a
  * later one, so they go. An exchange leaves something at the old name, and
  * nothing below either name can be rewritten safely: those go too. old or
@@ -608,6 +690,271 @@ static void dir_moved(struct fan *f, const char *old, const char *new, bool exch
 	}
 	free(f->dirs.s);
 	f->dirs = keep;
+}
+
+/* ---- marks ------------------------------------------------------------- */
+
+/* What is asked for, from what the kernel gives (see the top of the file). */
+static void set_masks(struct fan *f)
+{
+	uint64_t moves = f->rename_ev ? FAN_RENAME : FAN_MOVED_FROM | FAN_MOVED_TO;
+
+	f->mask = FAN_CREATE | FAN_DELETE | FAN_ATTRIB | FAN_MODIFY | FAN_CLOSE_WRITE | FAN_ONDIR |
+		  moves;
+	f->dir_mask = f->mask | FAN_EVENT_ON_CHILD;
+	/* Entry events are refused on a non-directory (ENOTDIR). */
+	f->file_mask = FAN_ATTRIB | FAN_MODIFY | FAN_CLOSE_WRITE;
+	f->parent_mask = FAN_CREATE | FAN_DELETE | FAN_ONDIR | moves;
+}
+
+/*
+ * fanotify_mark (FAN_MARK_ADD), on path or, when path is NULL, on what dfd
+ * is open on. The masks have one fallback, which only the first mark can
+ * find out: target handles given but FAN_RENAME refused. Then renames are
+ * paired from two events instead.
+ */
+static int mark_add(struct fan *f, uint64_t mask, int dfd, const char *path)
+{
+	unsigned flags = FAN_MARK_ADD | (path ? FAN_MARK_DONT_FOLLOW : 0);
+	int rc = fanotify_mark(f->fd, flags, mask, dfd, path);
+
+	if (rc && errno == EINVAL && f->rename_ev && !f->marked_any && (mask & FAN_RENAME)) {
+		f->rename_ev = false;
+		set_masks(f);
+		mask = (mask & ~(uint64_t)FAN_RENAME) | FAN_MOVED_FROM | FAN_MOVED_TO;
+		log_info("fanotify: FAN_RENAME refused; renames are paired from two events");
+		rc = fanotify_mark(f->fd, flags, mask, dfd, path);
+	}
+	if (!rc)
+		f->marked_any = true;
+	return rc;
+}
+
+/* A mark that failed leaves a gap, unless what it was for is gone or was
+ * replaced since it was seen: the events of that say so. */
+static bool mark_gap(int e)
+{
+	return e != ENOENT && e != ENOTDIR && e != ELOOP && e != ESTALE;
+}
+
+/* Events in a gap are lost: counted so (the caller rescans what is there)
+ * and said, once as a warning when the limit is what refused them. */
+static void mark_lost(struct fan *f, const char *path, size_t more, int e)
+{
+	bool full = e == ENOSPC;
+
+	f->c.overflows++;
+	if (full && f->marks_full_said) {
+		log_debug("fanotify: %s and %zu more directories not marked: %s", path, more,
+			  strerror(e));
+		return;
+	}
+	f->marks_full_said |= full;
+	log_warn("fanotify: %zu director%s not marked, %s first (%s%s); what happens there is "
+		 "not seen%s", more + 1, more ? "ies" : "y", path, strerror(e),
+		 full ? ": fs.fanotify.max_user_marks" : "",
+		 full ? " (said once; later ones at debug level)" : "");
+}
+
+static void fmark_free(void *p)
+{
+	struct fmark *m = p;
+
+	free(m->path);
+	free(m);
+}
+
+static void marks_prune(struct fan *f);
+
+static void marks_put(struct fan *f, const unsigned char *key, size_t klen, const char *path)
+{
+	struct fmark *m;
+
+	if (f->marks.n >= f->marks_check)
+		marks_prune(f);
+	m = xmalloc(sizeof(*m) + klen);
+	m->path = xstrdup(path);
+	m->klen = klen;
+	memcpy(m->key, key, klen);
+	if ((m = ht_put(&f->marks, m->key, klen, m)))
+		fmark_free(m);
+}
+
+/*
+ * Marks the directory at path (not a symlink to one) for its own events and
+ * its entries', and remembers it by handle so its mark can be taken off when
+ * it leaves the watched set; its handle goes to the directory cache too.
+ * Returns 0 or an errno.
+ */
+static int mark_dir(struct fan *f, const char *path, const unsigned char *fsid)
+{
+	unsigned char key[FAN_KEY_MAX];
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), e = 0;
+	size_t klen;
+
+	if (fd < 0)
+		return errno;
+	if (mark_add(f, f->dir_mask, fd, NULL))
+		e = errno;
+	if ((klen = fd_key(fd, fsid, key))) {
+		if (!e)
+			marks_put(f, key, klen, path);
+		dir_put(f, key, klen, path, true);
+	}
+	close(fd);
+	return e;
+}
+
+/* A watched path that is not a directory is marked itself; its events come
+ * with its directory's handle and its name, as its siblings' would. */
+static int mark_file(struct fan *f, const char *path)
+{
+	return mark_add(f, f->file_mask, AT_FDCWD, path);
+}
+
+/* Takes this group's mark off one directory, if it is still there. */
+static void unmark(struct fan *f, const struct fmark *m)
+{
+	int fd = key_open(f, m->key, m->klen, O_RDONLY | O_DIRECTORY);
+
+	if (fd < 0)
+		return;			/* gone: its mark went with it */
+	if (fanotify_mark(f->fd, FAN_MARK_REMOVE, f->dir_mask, fd, NULL) && errno != ENOENT)
+		log_debug("fanotify: unmarking %s: %s", m->path, strerror(errno));
+	close(fd);
+}
+
+/*
+ * The directory a watched path is in gets entry events only (none of its
+ * children's): so a watched path that is removed, renamed away, replaced by
+ * a rename (an editor's or a package manager's save) or made again is seen,
+ * and the new object marked. Not across a mount: a mount point's name in its
+ * parent is not what it shows. Failing, only that is not seen: said, not
+ * counted.
+ */
+static void mark_parent(struct fan *f, const char *root)
+{
+	struct stat rs, ps;
+	char *dir;
+
+	if (!strcmp(root, "/"))
+		return;
+	dir = xstrdup(root);
+	*strrchr(dir, '/') = '\0';
+	if (!dir[0])
+		strcpy(dir, "/");	/* "/x": room for two bytes */
+	if (!lstat(dir, &ps) && (lstat(root, &rs) || rs.st_dev == ps.st_dev) &&
+	    mark_add(f, f->parent_mask, AT_FDCWD, dir))
+		log_warn("fanotify: marking %s: %s; %s being removed or replaced is not seen", dir,
+			 strerror(errno), root);
+	free(dir);
+}
+
+static void marks_parents(struct fan *f)
+{
+	for (size_t i = 0; i < f->roots.n; i++)
+		mark_parent(f, f->roots.v[i]);
+}
+
+/*
+ * A directory was renamed: the marks below it follow it, and come off where
+ * it left the watched set. old or new is NULL when a legacy rename lost its
+ * other half: what was below old went somewhere unwatched. Entries below new
+ * that were there stay: the directory the rename replaced (gone with its
+ * mark; marks_prune forgets it), or one already seen there by marks_prune.
+ */
+static void marks_moved(struct fan *f, const char *old, const char *new, bool exchanged)
+{
+	struct htab keep = {0};
+	bool off = false;
+
+	for (size_t i = 0; i < f->marks.cap; i++) {
+		struct fmark *m = f->marks.s[i].val;
+		bool in_old = m && old && path_under(m->path, old);
+		bool in_new = m && new && path_under(m->path, new);
+		char *p = NULL;
+
+		if (!m)
+			continue;
+		if (in_old && new)
+			p = path_rebase(m->path, old, new);
+		else if (in_new && exchanged)
+			p = path_rebase(m->path, new, old);
+		if (p) {
+			free(m->path);
+			m->path = p;
+		}
+		if ((in_old && !new) || ((in_old || (in_new && exchanged)) &&
+					 !watched(f, m->path))) {
+			unmark(f, m);
+			fmark_free(m);
+			off = true;
+			continue;
+		}
+		ht_put(&keep, m->key, m->klen, m);
+	}
+	free(f->marks.s);
+	f->marks = keep;
+	if (off)
+		marks_parents(f);	/* one may have been a parent's mark too */
+}
+
+/*
+ * Every remembered mark against what the kernel says now: those of
+ * directories gone are forgotten, those of directories that left the
+ * watched set unseen (events lost) come off. After an overflow, and when the
+ * table has doubled since (a legacy rmdir carries no handle to forget its
+ * mark by).
+ */
+static void marks_prune(struct fan *f)
+{
+	struct htab keep = {0};
+	struct vg_buf p = {0};
+	bool off = false;
+
+	for (size_t i = 0; i < f->marks.cap; i++) {
+		struct fmark *m = f->marks.s[i].val;
+		struct stat st;
+		int fd;
+
+		if (!m)
+			continue;
+		fd = key_open(f, m->key, m->klen, O_RDONLY | O_DIRECTORY);
+		p.len = 0;
+		if (fd < 0 || fstat(fd, &st) || st.st_nlink == 0 || fd_path(fd, &p)) {
+			if (fd >= 0)
+				close(fd);
+			fmark_free(m);
+			continue;
+		}
+		if (!watched(f, p.p)) {
+			if (fanotify_mark(f->fd, FAN_MARK_REMOVE, f->dir_mask, fd, NULL) == 0)
+				off = true;
+			close(fd);
+			fmark_free(m);
+			continue;
+		}
+		close(fd);
+		free(m->path);
+		m->path = xstrdup(p.p);
+		ht_put(&keep, m->key, m->klen, m);
+	}
+	free(f->marks.s);
+	f->marks = keep;
+	buf_free(&p);
+	f->marks_check = f->marks.n * 2 > FAN_MARKS_CHECK ? f->marks.n * 2 : FAN_MARKS_CHECK;
+	if (off)
+		marks_parents(f);
+}
+
+/* A directory removed: the kernel drops its mark with it. */
+static void marks_gone(struct fan *f, const struct fid *id)
+{
+	unsigned char key[FAN_KEY_MAX];
+	struct fmark *m = ht_take(&f->marks, key, fid_key(id, key));
+
+	if (m)
+		fmark_free(m);
 }
 
 /* ---- the attribute cache ----------------------------------------------- */
@@ -811,65 +1158,6 @@ static const char *attr_other_name(struct fan *f, const char *path, const struct
 	return NULL;
 }
 
-static void seed_dir_handle(struct fan *f, const char *path, const unsigned char *fsid)
-{
-	union {
-		struct file_handle fh;
-		unsigned char b[sizeof(struct file_handle) + MAX_HANDLE_SZ];
-	} h;
-	unsigned char key[FAN_KEY_MAX];
-	int mnt;
-
-	h.fh.handle_bytes = MAX_HANDLE_SZ;
-	if (name_to_handle_at(AT_FDCWD, path, &h.fh, &mnt, 0))
-		return;			/* looked up when an event needs it */
-	memcpy(key, fsid, 8);
-	memcpy(key + 8, &h.fh.handle_type, 4);
-	memcpy(key + 12, h.fh.f_handle, h.fh.handle_bytes);
-	dir_put(f, key, 12 + h.fh.handle_bytes, path, true);
-}
-
-/* Remembers everything under path (which is watched): attributes, and the
- * handles of its directories. One filesystem, no symlinks followed. */
-static void seed(struct fan *f, const char *path)
-{
-	char *argv[] = {(char *)path, NULL};
-	struct statfs sfs;
-	FTSENT *e;
-	FTS *fts;
-
-	if (statfs(path, &sfs))
-		return;			/* gone already: nothing to remember */
-	if (!(fts = fts_open(argv, FTS_PHYSICAL | FTS_XDEV | FTS_NOCHDIR, NULL))) {
-		log_warn("fanotify: walking %s: %s", path, strerror(errno));
-		return;
-	}
-	while ((e = fts_read(fts))) {
-		if (e->fts_info == FTS_DP)
-			continue;
-		if (e->fts_info == FTS_NS || e->fts_info == FTS_ERR || e->fts_info == FTS_DNR) {
-			log_debug("fanotify: walking %s: %s", e->fts_path, strerror(e->fts_errno));
-			if (e->fts_info != FTS_DNR)
-				continue;
-		}
-		if (!attr_set(f, e->fts_path, e->fts_statp,
-			      object_xattrs(-1, e->fts_path, e->fts_statp)))
-			break;
-		if (S_ISDIR(e->fts_statp->st_mode))
-			seed_dir_handle(f, e->fts_path, (const unsigned char *)&sfs.f_fsid);
-	}
-	fts_close(fts);
-}
-
-static void reseed(struct fan *f)
-{
-	ht_free(&f->attrs, free);
-	ht_free(&f->dirs, dent_free);
-	for (size_t i = 0; i < f->roots.n; i++)
-		seed(f, f->roots.v[i]);
-	f->reseed = false;
-}
-
 /* ---- the actor --------------------------------------------------------- */
 
 static int read_small(const char *path, char *buf, size_t size)
@@ -929,6 +1217,13 @@ static void actor_read(struct actor *a, int32_t pid)
 
 /* ---- events out -------------------------------------------------------- */
 
+static void deliver(struct fan *f, const struct vg_event *ev)
+{
+	f->c.events++;
+	f->delivered++;
+	f->fn(f->u, ev);
+}
+
 static void emit(struct fan *f, enum ev_kind kind, const char *path, const char *path2,
 		 uint32_t mode, uint32_t fuid, uint32_t fgid)
 {
@@ -956,14 +1251,193 @@ static void emit(struct fan *f, enum ev_kind kind, const char *path, const char 
 	ev.mode = mode;
 	ev.fuid = fuid;
 	ev.fgid = fgid;
-	f->c.events++;
-	f->delivered++;
-	f->fn(f->u, &ev);
+	deliver(f, &ev);
+}
+
+/* Something found by a walk, not seen happen: no actor. */
+static void emit_found(struct fan *f, enum ev_kind kind, const char *path, const char *path2,
+		       const struct stat *st)
+{
+	struct vg_event ev = {
+		.kind = kind, .time_ns = f->now, .rescan = true,
+		.pid = UNKNOWN_ID, .tgid = UNKNOWN_ID, .ppid = UNKNOWN_ID,
+		.uid = UNKNOWN_ID, .gid = UNKNOWN_ID, .euid = UNKNOWN_ID, .auid = UNKNOWN_ID,
+		.path = path, .path2 = path2, .mode = st->st_mode & 07777,
+		.fuid = st->st_uid, .fgid = st->st_gid,
+	};
+
+	deliver(f, &ev);
 }
 
 static void emit_path(struct fan *f, enum ev_kind kind, const char *path, uint32_t mode)
 {
 	emit(f, kind, path, NULL, mode, UNKNOWN_ID, UNKNOWN_ID);
+}
+
+/* ---- walking the watched set -------------------------------------------- */
+
+struct made {				/* what made a path, told from what it is */
+	enum ev_kind kind;
+	const char *path, *path2;
+	char target[PATH_MAX];
+};
+
+/* EV_MKDIR, EV_SYMLINK (path = target, path2 = name), EV_LINK for a regular
+ * file with more than one link (path2 = name, path = another known name or
+ * NULL), else EV_CREATE. ofd: an O_PATH descriptor of it, or -1. */
+static void made_what(struct fan *f, const char *path, const struct stat *st, int ofd,
+		      struct made *m)
+{
+	ssize_t n;
+
+	*m = (struct made){.kind = EV_CREATE, .path = path};
+	if (S_ISDIR(st->st_mode)) {
+		m->kind = EV_MKDIR;
+	} else if (S_ISLNK(st->st_mode)) {
+		n = ofd >= 0 ? readlinkat(ofd, "", m->target, sizeof(m->target) - 1)
+			     : readlink(path, m->target, sizeof(m->target) - 1);
+		if (n >= 0)
+			m->target[n] = '\0';
+		m->kind = EV_SYMLINK;
+		m->path = n >= 0 ? m->target : NULL;
+		m->path2 = path;
+	} else if (S_ISREG(st->st_mode) && st->st_nlink > 1) {
+		m->kind = EV_LINK;
+		m->path = attr_other_name(f, path, st);
+		m->path2 = path;
+	}
+}
+
+/*
+ * What a walk found that no event told of: made before its directory was
+ * marked (mkdir -p a/b/c, or a tree unpacked into a new directory). Said as
+ * made, found by a rescan: the directory's maker most likely made it too,
+ * but anyone could have, before the mark was placed. Remembered as said, so
+ * its own creation event, if the mark came in time for it, says nothing new.
+ */
+static void seed_found(struct fan *f, const char *path, const struct stat *st)
+{
+	struct fattr *a;
+	struct made m;
+
+	if (attr_get_same(f, path, st))
+		return;			/* known: its event came first */
+	made_what(f, path, st, -1, &m);
+	emit_found(f, m.kind, m.path, m.path2, st);
+	if ((a = attr_set(f, path, st, object_xattrs(-1, path, st))))
+		a->scanned = true;
+}
+
+struct walk {				/* the marks of one walk */
+	size_t failed;			/* directories left unmarked */
+	int err;			/* why the first one was */
+	char *first;
+};
+
+static void seed_mark(struct fan *f, const char *path, const unsigned char *fsid,
+		      struct walk *w)
+{
+	int e = w->err == ENOSPC ? ENOSPC : mark_dir(f, path, fsid);
+
+	if (!e || !mark_gap(e))
+		return;
+	if (!w->failed++) {
+		w->err = e;
+		w->first = xstrdup(path);
+	}
+}
+
+/*
+ * Brings the tree at path (which is watched) into the watched set: marks
+ * every directory, remembers their handles and everyone's attributes. One
+ * filesystem, as the rescan walks it (a mount below a watched directory is
+ * watched only if named itself); no symlink followed; as deep as the tree
+ * goes, fts holding one descriptor per level. A directory is marked when fts
+ * returns it, before it reads it, so whatever is made in it later has its
+ * event. report: what is below path and not remembered is said as found
+ * (path was made while the walk runs late: see seed_found).
+ */
+static void seed(struct fan *f, const char *path, bool report)
+{
+	char *argv[] = {(char *)path, NULL};
+	struct walk w = {0};
+	struct statfs sfs;
+	FTSENT *e;
+	FTS *fts;
+
+	if (statfs(path, &sfs))
+		return;			/* gone already: nothing to remember */
+	if (!(fts = fts_open(argv, FTS_PHYSICAL | FTS_XDEV | FTS_NOCHDIR, NULL))) {
+		log_warn("fanotify: walking %s: %s", path, strerror(errno));
+		return;
+	}
+	while ((e = fts_read(fts))) {
+		const struct stat *st = e->fts_statp;
+
+		if (e->fts_info == FTS_DP)
+			continue;
+		if (e->fts_info == FTS_NS || e->fts_info == FTS_ERR || e->fts_info == FTS_DNR) {
+			log_debug("fanotify: walking %s: %s", e->fts_path, strerror(e->fts_errno));
+			if (e->fts_info != FTS_DNR)
+				continue;
+		}
+		if (e->fts_info == FTS_D)
+			seed_mark(f, e->fts_path, (const unsigned char *)&sfs.f_fsid, &w);
+		if (!report)
+			attr_set(f, e->fts_path, st, object_xattrs(-1, e->fts_path, st));
+		else if (e->fts_level > 0)
+			seed_found(f, e->fts_path, st);
+	}
+	fts_close(fts);
+	if (w.failed)
+		mark_lost(f, w.first, w.failed - 1, w.err);
+	free(w.first);
+}
+
+/* A directory renamed inside the watched set is marked already, unless it
+ * was made and renamed before its creation was read (its walk then found
+ * nothing at the old name): then it is walked now. */
+static void ensure_marked(struct fan *f, const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	unsigned char key[FAN_KEY_MAX];
+	struct statfs sfs;
+	size_t klen = 0;
+
+	if (fd < 0)
+		return;
+	if (!fstatfs(fd, &sfs))
+		klen = fd_key(fd, (const unsigned char *)&sfs.f_fsid, key);
+	close(fd);
+	if (!klen || !ht_get(&f->marks, key, klen))
+		seed(f, path, true);
+}
+
+/* A watched path that is not a directory has a new object (made again, or
+ * replaced by a rename): the new one is marked. */
+static void remark_root(struct fan *f, const char *path)
+{
+	struct stat st;
+
+	if (!strv_has(&f->roots, path) || lstat(path, &st) || S_ISDIR(st.st_mode))
+		return;
+	if (mark_file(f, path) && mark_gap(errno))
+		mark_lost(f, path, 0, errno);
+}
+
+/* After an overflow: every mark checked, placed again where one is
+ * missing (a directory made meanwhile), every attribute read again. */
+static void reseed(struct fan *f)
+{
+	ht_free(&f->attrs, free);
+	ht_free(&f->dirs, dent_free);
+	marks_prune(f);
+	for (size_t i = 0; i < f->roots.n; i++) {
+		mark_parent(f, f->roots.v[i]);
+		seed(f, f->roots.v[i], false);
+		remark_root(f, f->roots.v[i]);
+	}
+	f->reseed = false;
 }
 
 /* ---- what each operation means ----------------------------------------- */
@@ -1007,10 +1481,9 @@ static void on_create(struct fan *f, const struct fev *e, const char *path, bool
 		      const struct stat *st, int ofd)
 {
 	bool dir = e->mask & FAN_ONDIR;
-	char target[PATH_MAX];
-	struct fattr *a;
-	uint32_t perm;
-	ssize_t n;
+	struct fattr *a = st ? attr_get_same(f, path, st) : NULL;
+	bool said = a && a->scanned;	/* by the walk of the directory it is in */
+	struct made m;
 
 	if (dir && e->obj.fsid) {	/* so what happens inside has a name, even if
 					 * the directory is gone before it is read */
@@ -1022,22 +1495,18 @@ static void on_create(struct fan *f, const struct fev *e, const char *path, bool
 		emit_path(f, dir ? EV_MKDIR : EV_CREATE, path, 0);
 		return;
 	}
-	perm = st->st_mode & 07777;
-	if (S_ISDIR(st->st_mode)) {
-		emit(f, EV_MKDIR, path, NULL, perm, st->st_uid, st->st_gid);
-	} else if (S_ISLNK(st->st_mode)) {
-		n = ofd >= 0 ? readlinkat(ofd, "", target, sizeof(target) - 1)
-			     : readlink(path, target, sizeof(target) - 1);
-		if (n >= 0)
-			target[n] = '\0';
-		emit(f, EV_SYMLINK, n >= 0 ? target : NULL, path, perm, st->st_uid, st->st_gid);
-	} else if (S_ISREG(st->st_mode) && st->st_nlink > 1) {
-		emit(f, EV_LINK, attr_other_name(f, path, st), path, perm, st->st_uid, st->st_gid);
-	} else {
-		emit(f, EV_CREATE, path, NULL, perm, st->st_uid, st->st_gid);
+	if (!said) {
+		made_what(f, path, st, ofd, &m);
+		emit(f, m.kind, m.path, m.path2, st->st_mode & 07777, st->st_uid, st->st_gid);
 	}
 	if ((a = attr_set(f, path, st, object_xattrs(ofd, path, st))) && (e->mask & FAN_MODIFY))
 		a->dirty = true;
+	/* A new directory is marked, and what was made in it before is said;
+	 * a watched file made again is marked again. */
+	if (S_ISDIR(st->st_mode))
+		seed(f, path, true);
+	else
+		remark_root(f, path);
 }
 
 static void on_modify(struct fan *f, const char *path, const struct stat *st, int ofd)
@@ -1109,6 +1578,8 @@ static void on_delete(struct fan *f, const struct fev *e, const char *path)
 	 * drops it in time. */
 	emit_path(f, (e->mask & FAN_ONDIR) ? EV_RMDIR : EV_DELETE, path, a ? a->mode & 07777 : 0);
 	free(a);
+	if ((e->mask & FAN_ONDIR) && e->obj.fsid)
+		marks_gone(f, &e->obj);
 }
 
 /*
@@ -1178,15 +1649,15 @@ static void attrs_renamed(struct fan *f, const char *old, const char *new, bool 
 			attr_move_tree(f, NULL, old);
 			attr_move_tree(f, NULL, new);
 			if (in_old)
-				seed(f, old);
+				seed(f, old, false);
 			if (in_new)
-				seed(f, new);
+				seed(f, new, false);
 			return;
 		}
 		if (in_old || in_new)
 			attr_move_tree(f, old, new);
 		if (in_new && !in_old)
-			seed(f, new);
+			seed(f, new, false);	/* moved in: marked */
 		return;
 	}
 	a = old ? ht_take(&f->attrs, old, strlen(old)) : NULL;
@@ -1204,10 +1675,26 @@ static void attrs_renamed(struct fan *f, const char *old, const char *new, bool 
 	attr_keep(f, a);
 }
 
+/* A watched file's own mark follows its name: on for the new object at a
+ * watched file's name, off for one that left for an unwatched name. */
+static void file_renamed(struct fan *f, const char *old, const char *new, bool in_new,
+			 bool exchanged)
+{
+	if (new)
+		remark_root(f, new);
+	if (old && exchanged)
+		remark_root(f, old);
+	if (old && new && !in_new && strv_has(&f->roots, old) &&
+	    fanotify_mark(f->fd, FAN_MARK_REMOVE | FAN_MARK_DONT_FOLLOW, f->file_mask, AT_FDCWD,
+			  new) && errno != ENOENT)
+		log_debug("fanotify: unmarking %s: %s", new, strerror(errno));
+}
+
 /*
  * One rename, old -> new; either may be NULL when a legacy half lost its
- * other half. Caches are kept up to date for every rename on a marked
- * filesystem; the event is reported when either name is watched.
+ * other half, or was in a directory not marked. Caches are kept up to date
+ * for every rename in a marked directory; the event is reported when either
+ * name is watched.
  */
 static void on_rename(struct fan *f, const struct fev *e, const char *old, const char *new,
 		      bool dir, bool exact)
@@ -1219,8 +1706,10 @@ static void on_rename(struct fan *f, const struct fev *e, const char *old, const
 
 	if ((dir || in_old || in_new) && old && new)
 		exchanged = !lstat(old, &st);	/* RENAME_EXCHANGE, or made again since */
-	if (dir)
+	if (dir) {
 		dir_moved(f, old, new, exchanged);
+		marks_moved(f, old, new, exchanged);
+	}
 	if (dir && new && e && e->obj.fsid && in_new && !exchanged) {
 		unsigned char key[FAN_KEY_MAX];
 		size_t klen = fid_key(&e->obj, key);
@@ -1233,14 +1722,41 @@ static void on_rename(struct fan *f, const struct fev *e, const char *old, const
 	a = old ? attr_get(f, old) : NULL;
 	emit(f, EV_RENAME, old, new, a ? a->mode & 07777 : 0, UNKNOWN_ID, UNKNOWN_ID);
 	attrs_renamed(f, old, new, dir, exchanged);
+	if (dir && in_old && in_new && !exchanged)
+		ensure_marked(f, new);
+	else if (!dir)
+		file_renamed(f, old, new, in_new, exchanged);
 }
 
-/* FAN_RENAME: both names in one event. */
+/* Where the object of an event is now (its name out of the watched set). */
+static bool object_path(struct fan *f, const struct fid *id, struct vg_buf *out)
+{
+	struct stat st;
+	bool ok;
+	int fd;
+
+	if (!id->fsid || (fd = fid_open(f, id)) < 0)
+		return false;
+	out->len = 0;
+	ok = !fstat(fd, &st) && st.st_nlink > 0 && !fd_path(fd, out) && !watched(f, out->p);
+	close(fd);
+	return ok;
+}
+
+/*
+ * FAN_RENAME: both names in one event, but only those in marked directories:
+ * moved in, the old name is not told; moved out, the new one is looked up
+ * through the object's handle (its name now; gone, or back in the watched
+ * set since: not told).
+ */
 static void on_rename_event(struct fan *f, const struct fev *e)
 {
 	bool ox = false, nx = false;
 	bool have_old = e->old.fsid && !fid_path(f, &e->old, &f->pa, &ox);
 	bool have_new = e->new.fsid && !fid_path(f, &e->new, &f->pb, &nx);
+
+	if (!e->new.fsid && have_old)
+		have_new = object_path(f, &e->obj, &f->pb);
 
 	if (!have_old && !have_new) {
 		log_debug("fanotify: a rename by pid %d in directories no longer there", e->pid);
@@ -1367,6 +1883,7 @@ static void on_buffer(struct fan *f, size_t len)
 			f->c.overflows++;	/* events lost: the caller rescans */
 			return;
 		}
+		f->c.received++;
 		if (rc > 0)
 			log_warn("fanotify: malformed event records at byte %zu; event skipped",
 				 off);
@@ -1422,14 +1939,16 @@ static int mark_error(struct vg_err *err, const char *path, int e)
 		return vg_errf(err, "fanotify: %s: its filesystem cannot report file handles (%s)",
 			       path, strerror(e));
 	case EXDEV:
-		return vg_errf(err, "fanotify: %s: a filesystem mark is refused here "
+		return vg_errf(err, "fanotify: %s: a mark is refused here "
 			       "(a subvolume or an idmapped mount?) (%s)", path, strerror(e));
 	case EPERM:
-		return vg_errf(err, "fanotify: %s: marking a filesystem needs CAP_SYS_ADMIN (%s)",
-			       path, strerror(e));
-	default:
-		return vg_errf(err, "fanotify: marking the filesystem of %s: %s", path,
+		return vg_errf(err, "fanotify: %s: marking needs CAP_SYS_ADMIN (%s)", path,
 			       strerror(e));
+	case ENOSPC:
+		return vg_errf(err, "fanotify: %s: too many marks "
+			       "(fs.fanotify.max_user_marks) (%s)", path, strerror(e));
+	default:
+		return vg_errf(err, "fanotify: marking %s: %s", path, strerror(e));
 	}
 }
 
@@ -1450,32 +1969,16 @@ static int open_mount_fd(const char *path, const struct stat *st)
 	return fd;
 }
 
-static int fan_mark(struct fan *f, uint64_t mask, const char *path)
-{
-	return fanotify_mark(f->fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, mask, AT_FDCWD, path);
-}
-
-/* Marks path's filesystem unless it is marked already. */
-static int mark_fs(struct fan *f, const char *path, const struct stat *st, struct vg_err *err)
+/* Remembers path's filesystem, for open_by_handle_at, unless it is known. */
+static int fs_add(struct fan *f, const char *path, const struct stat *st, struct vg_err *err)
 {
 	struct statfs sfs;
 	struct fan_fs fs;
-	int rc;
 
 	if (statfs(path, &sfs))
 		return vg_errf(err, "fanotify: %s: %s", path, strerror(errno));
 	if (fs_by_fsid(f, (const unsigned char *)&sfs.f_fsid))
 		return 0;
-	rc = fan_mark(f, f->mask, path);
-	if (rc && errno == EINVAL && f->rename_ev && f->nfs == 0) {
-		/* Target fids without FAN_RENAME: pair the two halves instead. */
-		f->rename_ev = false;
-		f->mask = (f->mask & ~(uint64_t)FAN_RENAME) | FAN_MOVED_FROM | FAN_MOVED_TO;
-		log_info("fanotify: FAN_RENAME refused; renames are paired from two events");
-		rc = fan_mark(f, f->mask, path);
-	}
-	if (rc)
-		return mark_error(err, path, errno);
 	memcpy(fs.fsid, &sfs.f_fsid, 8);
 	if ((fs.mfd = open_mount_fd(path, st)) < 0)
 		return vg_errf(err, "fanotify: %s: %s", path, strerror(errno));
@@ -1485,7 +1988,18 @@ static int mark_fs(struct fan *f, const char *path, const struct stat *st, struc
 	return 0;
 }
 
-/* Watches path: its filesystem marked, its files remembered. */
+/* The watched path itself must take a mark: else it is not watched at all,
+ * and the caller is told. (The walk marks it again, and what is below.) */
+static int mark_root(struct fan *f, const char *path, const struct stat *st, struct vg_err *err)
+{
+	int rc = S_ISDIR(st->st_mode) ? mark_add(f, f->dir_mask, AT_FDCWD, path)
+				      : mark_file(f, path);
+
+	return rc ? mark_error(err, path, errno) : 0;
+}
+
+/* Watches path: it, its parent's entries and every directory below it
+ * marked, its files remembered. */
 static int fan_add(struct fan *f, const char *path, struct vg_err *err)
 {
 	struct stat st;
@@ -1500,16 +2014,17 @@ static int fan_add(struct fan *f, const char *path, struct vg_err *err)
 		free(real);
 		return -1;
 	}
-	if (mark_fs(f, real, &st, err)) {
-		free(real);
-		return -1;
-	}
 	if (watched(f, real)) {
 		free(real);
 		return 0;
 	}
+	if (fs_add(f, real, &st, err) || mark_root(f, real, &st, err)) {
+		free(real);
+		return -1;
+	}
 	strv_push_owned(&f->roots, real);
-	seed(f, real);
+	mark_parent(f, real);
+	seed(f, real, false);
 	return 0;
 }
 
@@ -1538,6 +2053,7 @@ static void fan_close(void *impl)
 	free(f->fs);
 	ht_free(&f->attrs, free);
 	ht_free(&f->dirs, dent_free);
+	ht_free(&f->marks, fmark_free);
 	move_clear(&f->from);
 	move_clear(&f->to);
 	buf_free(&f->pa);
@@ -1583,8 +2099,7 @@ static int fan_init(struct fan *f, struct vg_err *err)
 	}
 	if (f->fd < 0 && (f->fd = fanotify_init(base | FAN_REPORT_DFID_NAME, evf)) < 0)
 		return init_error(err, errno);
-	f->mask = FAN_CREATE | FAN_DELETE | FAN_ATTRIB | FAN_MODIFY | FAN_CLOSE_WRITE | FAN_ONDIR;
-	f->mask |= f->rename_ev ? FAN_RENAME : FAN_MOVED_FROM | FAN_MOVED_TO;
+	set_masks(f);
 	return 0;
 }
 
@@ -1602,9 +2117,9 @@ int fan_source_open(struct vg_source *s, const struct vg_source_opts *o, struct 
 			goto fail;
 	if (o->process_events)
 		log_info("fanotify: no process events in this mode");
-	log_info("fanotify: %zu path(s) on %zu filesystem(s); renames %s; %zu paths remembered",
-		 f->roots.n, f->nfs, f->rename_ev ? "in one event" : "paired from two events",
-		 f->attrs.n);
+	log_info("fanotify: %zu path(s) on %zu filesystem(s), %zu directories marked; renames %s; "
+		 "%zu paths remembered", f->roots.n, f->nfs, f->marks.n,
+		 f->rename_ev ? "in one event" : "paired from two events", f->attrs.n);
 	*s = (struct vg_source){
 		.mode = VG_MODE_FANOTIFY,
 		.impl = f,

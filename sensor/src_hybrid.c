@@ -56,6 +56,7 @@ static void hy_counters(void *impl, struct vg_counters *c)
 	h->file.counters(h->file.impl, &f);
 	c->events += f.events;
 	c->overflows += f.overflows;
+	c->received += f.received;
 	for (int i = 0; i < DROP_MAX; i++)
 		c->drops[i] += f.drops[i];
 }

@@ -50,7 +50,9 @@ typedef void (*vg_event_fn)(void *u, const struct vg_event *ev);
 struct vg_counters {
 	uint64_t events;		/* delivered to the callback */
 	uint64_t drops[DROP_MAX];	/* by cause, summed over CPUs */
-	uint64_t overflows;		/* fanotify queue overflows */
+	uint64_t overflows;		/* fanotify queue overflows, marks refused */
+	uint64_t received;		/* fanotify: events read from the kernel,
+					 * before any filtering */
 };
 
 struct vg_source_opts {
