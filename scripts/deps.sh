@@ -5,7 +5,8 @@ set -euo pipefail
 
 BUILD_PKGS=(build-essential cmake pkg-config libyaml-dev libsqlite3-dev libssl-dev
 	libbpf-dev libelf-dev zlib1g-dev libmsgpack-dev bpftool clang llvm)
-TEST_PKGS=(libcmocka-dev clang libclang-rt-14-dev python3 python3-msgpack)
+TEST_PKGS=(libcmocka-dev clang libclang-rt-14-dev python3 python3-msgpack
+	debootstrap rpm file groff-base systemd-container)	# these five: tests/pkg
 
 want=("${BUILD_PKGS[@]}")
 if [ "${1:-}" = "--test" ]; then

@@ -2,7 +2,8 @@
 # Every test, from a clean clone, as root:
 #   1. the normal build: unit, fuzz-corpus replay, whole-program (cli) tests
 #   2. an ASan+UBSan build: the same tests again
-#   3. clang + libFuzzer: each fuzz target for FUZZ_SECONDS (default 30)
+#   3. the .deb and .rpm, built from a /usr tree and installed into a Debian 12 root
+#   4. clang + libFuzzer: each fuzz target for FUZZ_SECONDS (default 30)
 # Ends with one line "tests: N passed, M failed"; exits non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -45,6 +46,25 @@ suite() {
 	rm -f "$log"
 }
 
+# The packages: a tree for /usr (-DVIGIL_PACKAGE=ON) that builds only what
+# the .deb and .rpm hold, then tests/pkg in it (ctest -L pkg): contents,
+# dependencies, and install/upgrade/remove/purge in a Debian 12 root that
+# debootstrap makes once (cached in /var/cache/vigil-test).
+packages() {
+	local dir=build-pkg log
+	echo "=== packages (.deb, .rpm)"
+	if ! cmake -S . -B "$dir" -DVIGIL_PACKAGE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null ||
+		! cmake --build "$dir" -j"$(nproc)" --target vigil_pkg_files; then
+		failed=$((failed + 1))
+		failures+=("packages: build failed")
+		return
+	fi
+	log=$(mktemp)
+	(cd "$dir" && ctest --output-on-failure -L pkg) 2>&1 | tee "$log"
+	count_ctest "$log" "packages"
+	rm -f "$log"
+}
+
 fuzz() {
 	local dir=build-fuzz secs=${FUZZ_SECONDS:-30} t name corpus dict work
 	echo "=== fuzz (libFuzzer, ${secs}s per target)"
@@ -80,6 +100,7 @@ fuzz() {
 suite "build" build "" -DCMAKE_BUILD_TYPE=RelWithDebInfo
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	suite "asan+ubsan" build-asan "" -DVIGIL_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+packages
 fuzz
 
 echo

@@ -17,14 +17,16 @@ static void usage(FILE *out)
 	      "                   [--only ID,...] [--severity LEVEL] [--config FILE] [--no-color]\n"
 	      "                   [--quick] [--verbose]\n"
 	      "       vigil watch [--json] [--paths P,...] [--no-process]\n"
-	      "                   [--mode auto|bpf|fanotify|rescan] [--duration S]\n"
+	      "                   [--mode auto|bpf|hybrid|fanotify|rescan] [--duration S]\n"
 	      "       vigil fim init|check|update [--root DIR] [--full] [--format text|json]\n"
 	      "                 [--config FILE] [--state-dir DIR] [--threads N]\n"
+	      "       vigil config check [--config FILE]\n"
 	      "       vigil version\n"
 	      "\n"
 	      "check   evaluate a baseline against this host, or an image with --root\n"
 	      "watch   stream process and file events live (eBPF, else fanotify, else rescan)\n"
 	      "fim     file integrity: record a baseline, check or update it\n"
+	      "config  check a configuration file (vigil.yaml(5)): ok, or the line of a mistake\n"
 	      "--quick leaves out checks that search the whole file system\n"
 	      "exit    0 all evaluated checks passed, 1 a check failed or errored,\n"
 	      "        2 usage error or a baseline, root or configuration that did not load\n",
@@ -184,6 +186,8 @@ int main(int argc, char **argv)
 		return cmd_watch(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "fim"))
 		return cmd_fim(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "config"))
+		return cmd_config(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
 		printf("vigil %s\n", VIGIL_VERSION);
 		return 0;

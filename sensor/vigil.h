@@ -341,6 +341,8 @@ int config_parse(struct vg_config *c, const char *name, const char *buf, size_t 
  * the FIM defaults if it named no sets. config_free it even on error. */
 int config_load_full(struct vg_config *c, const char *path, struct vg_err *err);
 void config_free(struct vg_config *c);
+/* config_cmd.c: `vigil config check [--config FILE]`; exit 0 ok, 2 not. */
+int cmd_config(int argc, char **argv);
 
 /* ---- engine.c ---------------------------------------------------------- */
 
