@@ -116,6 +116,14 @@ int fwd_decode(struct fwd_frame *f, const void *buf, size_t len, const struct fw
 	       size_t *used, struct fwd_err *err);
 void fwd_frame_free(struct fwd_frame *f);
 
+/* ---- one bounded msgpack object (enrollment and other small messages) ----
+ * The first object in buf, scanned against lim (NULL: defaults) before
+ * msgpack-c sees it; the top object's own str/bin count against str_max.
+ * FWD_OK: *o lives in z (initialized here; msgpack_zone_destroy it), not in
+ * buf, and *used is its size. FWD_MORE and FWD_BAD as fwd_decode; z is then free. */
+int fwd_object_decode(const void *buf, size_t len, const struct fwd_limits *lim,
+		      msgpack_zone *z, msgpack_object *o, size_t *used, struct fwd_err *err);
+
 /* ---- handshake (server: HELO, client: PING, server: PONG) and ack ---------
  * Digests are lowercase hex sha512: PING's of salt+client_hostname+nonce+
  * shared_key, PONG's of salt+server_hostname+nonce+shared_key; a password

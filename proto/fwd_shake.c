@@ -285,6 +285,38 @@ static int shake_unpack(const void *buf, size_t len, size_t *used, msgpack_zone 
 	return FWD_OK;
 }
 
+int fwd_object_decode(const void *buf, size_t len, const struct fwd_limits *lim,
+		      msgpack_zone *z, msgpack_object *o, size_t *used, struct fwd_err *err)
+{
+	struct fwd_limits l;
+	struct fwd_scanner s;
+	unsigned char *copy;
+	int r;
+
+	limits_clamp(&l, lim);
+	*used = 0;
+	scan_init(&s, &l, 0, 0, 0);
+	r = scan_run(&s, buf, len, err);
+	if (r != FWD_OK)
+		return r;
+	if (!msgpack_zone_init(z, 1024))
+		return fwd_errf(err, "out of memory");
+	/* msgpack-c points str/bin into what it unpacks: unpack a copy that
+	 * lives in z, so the caller may reuse buf at once. */
+	copy = msgpack_zone_malloc(z, s.off);
+	if (!copy) {
+		msgpack_zone_destroy(z);
+		return fwd_errf(err, "out of memory");
+	}
+	memcpy(copy, buf, s.off);
+	if (obj_unpack(z, copy, 0, s.off, o, err) != FWD_OK) {
+		msgpack_zone_destroy(z);
+		return FWD_BAD;
+	}
+	*used = s.off;
+	return FWD_OK;
+}
+
 /* [type, ...] with n elements: the array's items, or NULL with err set. */
 static const msgpack_object *shake_array(const msgpack_object *o, const char *type,
 					 uint32_t n, struct fwd_err *err)

@@ -29,6 +29,7 @@ void config_defaults(struct vg_config *c)
 	memset(c, 0, sizeof(*c));
 	c->allow_commands = false;
 	c->command_timeout = 10;
+	run_config_defaults(&c->run);
 }
 
 void config_free(struct vg_config *c)
@@ -36,6 +37,7 @@ void config_free(struct vg_config *c)
 	free(c->baseline);
 	free(c->baseline_dir);
 	fim_config_free(&c->fim);
+	run_config_free(&c->run);
 	config_defaults(c);
 }
 
@@ -45,11 +47,15 @@ static int section(struct vg_yctx *y, const char *key, yaml_node_t *v, void *u, 
 	struct checks_raw raw = {.allow_commands = c->allow_commands,
 				 .command_timeout = c->command_timeout};
 
+	int r;
+
 	if (!strcmp(key, "fim"))
 		return fim_config_parse(y, v, &c->fim, err);
+	if ((r = run_config_section(y, key, v, &c->run, err)) <= 0)
+		return r;
 	if (strcmp(key, "checks"))
-		return vg_errf(err, "%s:%d: unknown section '%s' (known: checks, fim)", y->file,
-			       yline(v), key);
+		return vg_errf(err, "%s:%d: unknown section '%s' (known: checks, fim, run, outbox, "
+			       "collector)", y->file, yline(v), key);
 	if (yp_parse(y, v, checks_fields, &raw, "checks", err)) {
 		yp_free(checks_fields, &raw);
 		return -1;

@@ -31,6 +31,8 @@ struct vg_loop {
 	struct timer timers[LOOP_MAX_TIMERS];
 	size_t ntimers;
 	bool stop;
+	void (*hup)(void *u);		/* SIGHUP; NULL: ignored */
+	void *hup_u;
 };
 
 /* epoll data: which kind of fd woke us, and its index. */
@@ -135,6 +137,12 @@ int loop_add_timer(struct vg_loop *l, unsigned interval_ms, void (*fn)(void *u),
 	return 0;
 }
 
+void loop_on_hup(struct vg_loop *l, void (*fn)(void *u), void *u)
+{
+	l->hup = fn;
+	l->hup_u = u;
+}
+
 void loop_stop(struct vg_loop *l)
 {
 	l->stop = true;
@@ -147,6 +155,8 @@ static void on_signal(struct vg_loop *l)
 	while (read(l->sigfd, &si, sizeof(si)) == sizeof(si))
 		if (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM)
 			l->stop = true;
+		else if (si.ssi_signo == SIGHUP && l->hup)
+			l->hup(l->hup_u);
 }
 
 static void on_timer(struct timer *t)

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "fim.h"
+#include "ident.h"
 #include "vigil.h"
 #include "watch.h"
 
@@ -21,11 +22,13 @@ static void usage(FILE *out)
 	      "       vigil fim init|check|update [--root DIR] [--full] [--format text|json]\n"
 	      "                 [--config FILE] [--state-dir DIR] [--threads N]\n"
 	      "       vigil config check [--config FILE]\n"
+	      "       vigil enroll --collector HOST:PORT --token TOKEN [--state-dir DIR]\n"
 	      "       vigil version\n"
 	      "\n"
 	      "check   evaluate a baseline against this host, or an image with --root\n"
 	      "watch   stream process and file events live (eBPF, else fanotify, else rescan)\n"
 	      "fim     file integrity: record a baseline, check or update it\n"
+	      "enroll  trade a collector's token for this host's certificate\n"
 	      "config  check a configuration file (vigil.yaml(5)): ok, or the line of a mistake\n"
 	      "--quick leaves out checks that search the whole file system\n"
 	      "exit    0 all evaluated checks passed, 1 a check failed or errored,\n"
@@ -188,6 +191,8 @@ int main(int argc, char **argv)
 		return cmd_fim(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "config"))
 		return cmd_config(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "enroll"))
+		return cmd_enroll(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
 		printf("vigil %s\n", VIGIL_VERSION);
 		return 0;

@@ -19,6 +19,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -316,12 +317,26 @@ struct vg_fim_config {
 };
 #define VG_STATE_DIR "/var/lib/vigil"
 
+/* run:, outbox:, collector: (config_run.c), which only `vigil run` reads. */
+struct vg_run_config {
+	int mode;			/* run.mode: enum vg_mode, -1 auto */
+	int check_interval;		/* run.check_interval, seconds */
+	int heartbeat_interval;		/* run.heartbeat_interval, seconds */
+	bool process_events, fim;	/* run.process_events, run.fim */
+	char *state_dir;		/* run.state_dir; NULL: /var/lib/vigil */
+	uint64_t outbox_max_bytes;	/* outbox.max_bytes */
+	unsigned batch_records, batch_bytes, batch_ms;
+	unsigned rate;			/* outbox.rate: batches sent per second */
+	char *collector;		/* collector.address; NULL: the enrolled one */
+};
+
 struct vg_config {
 	bool allow_commands;		/* checks.allow_commands */
 	int command_timeout;		/* checks.command_timeout, seconds */
 	char *baseline;			/* checks.baseline */
 	char *baseline_dir;		/* checks.baseline_dir */
 	struct vg_fim_config fim;	/* fim: */
+	struct vg_run_config run;	/* run:, outbox:, collector: */
 };
 #define VG_CONFIG_PATH "/etc/vigil/vigil.yaml"
 /* fim_config.c: the `fim:` section (replaces fc whole, or leaves it); errors carry file:line. */
@@ -341,6 +356,11 @@ int config_parse(struct vg_config *c, const char *name, const char *buf, size_t 
  * the FIM defaults if it named no sets. config_free it even on error. */
 int config_load_full(struct vg_config *c, const char *path, struct vg_err *err);
 void config_free(struct vg_config *c);
+void run_config_defaults(struct vg_run_config *r);
+void run_config_free(struct vg_run_config *r);
+/* 1 when key is none of run, outbox, collector. */
+int run_config_section(struct vg_yctx *y, const char *key, yaml_node_t *v,
+		       struct vg_run_config *r, struct vg_err *err);
 /* config_cmd.c: `vigil config check [--config FILE]`; exit 0 ok, 2 not. */
 int cmd_config(int argc, char **argv);
 

@@ -133,6 +133,8 @@ int loop_add_timer(struct vg_loop *l, unsigned interval_ms, void (*fn)(void *u),
 /* Runs until SIGINT/SIGTERM or loop_stop; events go to fn. */
 int loop_run(struct vg_loop *l, vg_event_fn fn, void *u);
 void loop_stop(struct vg_loop *l);
+/* fn runs on SIGHUP (in the loop's thread); without it SIGHUP is ignored. */
+void loop_on_hup(struct vg_loop *l, void (*fn)(void *u), void *u);
 
 /* ---- watchfmt.c: events for people and for machines ------------------- */
 

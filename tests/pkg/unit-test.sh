@@ -55,7 +55,7 @@ systemd-nspawn -q -D "$root" --register=no --keep-unit -b --console=pipe \
 nspid=$!
 init=
 st=
-for _ in $(seq 200); do	# 60 s
+for _ in $(seq 600); do	# 180 s: a loaded 2-core machine boots slowly
 	[ -n "$init" ] || init=$(pgrep -P "$nspid" | head -1)
 	if [ -n "$init" ]; then
 		st=$(nsenter -t "$init" -a systemctl is-system-running 2>/dev/null)
