@@ -114,6 +114,17 @@ int config_load(struct vg_config *c, const char *path, bool must_exist, struct v
 	size_t len;
 	int rc, saved;
 
+	char abs[PATH_MAX];
+
+	/* The file is read through a root at /, which takes absolute paths. */
+	if (path[0] != '/') {
+		char cwd[PATH_MAX];
+
+		if (!getcwd(cwd, sizeof(cwd)) ||
+		    snprintf(abs, sizeof(abs), "%s/%s", cwd, path) >= (int)sizeof(abs))
+			return vg_errf(err, "%s: cannot make the path absolute", path);
+		path = abs;
+	}
 	if (root_init(&r, "/", err))
 		return -1;
 	rc = root_read(&r, path, VG_YAML_MAX_BYTES, &buf, &len);

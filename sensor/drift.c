@@ -14,6 +14,7 @@
 
 #include "drift.h"
 #include "pkgfile.h"
+#include "ship.h"
 
 #define LINEAGE_MAX 16
 #define CGROUP_MAX 4096
@@ -29,6 +30,7 @@ struct actor {
 	uint32_t pid;
 	uint32_t pm_pid;		/* the package manager in the lineage, or 0 */
 	char pm_name[EV_COMM_LEN];
+	struct ship_actor *ship;	/* the same, for records; NULL without emit */
 };
 
 /* The processes behind one change, the latest last. Two writers within
@@ -94,6 +96,7 @@ static void actor_put(struct actor *a)
 		return;
 	free(a->json);
 	free(a->text);
+	ship_actor_free(a->ship);
 	free(a);
 }
 
@@ -211,24 +214,24 @@ static bool container_id(const char *cg, char id[65])
 	return false;
 }
 
-static void cgroup_json(struct vg_buf *b, const struct vg_event *ev)
+static void cgroup_json(struct vg_buf *b, const struct vg_event *ev, const char *cg,
+			const char *container)
 {
-	char *cg = read_cgroup(ev->tgid), id[65];
-
 	buf_printf(b, ",\"cgroup\":{\"id\":%llu,\"path\":", (unsigned long long)ev->cgroup_id);
 	json_str(b, cg);
 	buf_puts(b, "}");
-	if (cg && container_id(cg, id))
-		buf_printf(b, ",\"container\":{\"uid\":\"%s\"}", id);
-	free(cg);
+	if (container)
+		buf_printf(b, ",\"container\":{\"uid\":\"%s\"}", container);
 }
 
-static struct actor *actor_capture(const struct vg_event *ev, struct vg_proctab *t)
+static struct actor *actor_capture(const struct vg_event *ev, struct vg_proctab *t, bool ship)
 {
 	struct actor *a = xcalloc(1, sizeof(*a));
 	const struct vg_proc *chain[LINEAGE_MAX];
 	size_t n = proctab_lineage(t, ev->tgid, chain, LINEAGE_MAX);
 	struct vg_buf b = {0};
+	char *cg = read_cgroup(ev->tgid), id[65];
+	const char *container = cg && container_id(cg, id) ? id : NULL;
 
 	a->refs = 1;
 	a->pid = ev->tgid;
@@ -241,12 +244,15 @@ static struct actor *actor_capture(const struct vg_event *ev, struct vg_proctab 
 	event_actor_json(&b, ev, t);
 	a->obj = strlen("\"actor\":");
 	b.len--;			/* the actor object stays open for the cgroup */
-	cgroup_json(&b, ev);
+	cgroup_json(&b, ev, cg, container);
 	buf_puts(&b, "}");
 	a->json = b.p;
 	b = (struct vg_buf){0};
 	event_actor_text(&b, ev, t);
 	a->text = b.p ? b.p : xstrdup("");
+	if (ship)
+		a->ship = ship_actor_capture(ev, t, cg, container);
+	free(cg);
 	return a;
 }
 
@@ -336,7 +342,7 @@ void drift_event(struct drift *d, const struct vg_event *ev, struct vg_proctab *
 	if (!monitored(d, p1) && !monitored(d, p2) && !(tree && p1 && p2))
 		return;
 	d->c.events++;
-	a = ev->rescan ? NULL : actor_capture(ev, t);
+	a = ev->rescan ? NULL : actor_capture(ev, t, d->o.emit != NULL);
 	if (p1)
 		enqueue(d, p1, rehash, tree, a);
 	if (p2)
@@ -503,13 +509,20 @@ static void others_json(struct vg_buf *b, const struct actors *by)
 	buf_puts(b, "]");
 }
 
+/* OCSF severity_id: High for tampering, Informational for a package's
+ * own update, the kind of change's otherwise (0). */
+static int verdict_severity(int verdict)
+{
+	return verdict == V_TAMPER ? 4 : verdict == V_PACKAGE ? 1 : 0;
+}
+
 static void drift_json(struct drift *d, const struct held *h, const struct pkg_owner *o,
 			const struct judgement *j)
 {
 	const struct actor *a = latest(&h->by);
 	struct vg_buf fim = {0};
 	struct fim_json_extra x = {
-		.severity_id = j->verdict == V_TAMPER ? 4 : j->verdict == V_PACKAGE ? 1 : 0,
+		.severity_id = verdict_severity(j->verdict),
 		.top = a ? a->json : "\"actor\":null",
 	};
 
@@ -538,6 +551,28 @@ static void drift_text(struct drift *d, const struct held *h, const struct pkg_o
 		buf_printf(&d->line, "  %s%s\n", i + 1 < h->by.n ? "and " : "", h->by.v[i]->text);
 }
 
+/* The same judgement for records (ship.h). */
+static void drift_emit(struct drift *d, const struct held *h, const struct pkg_owner *o,
+		       const struct judgement *j)
+{
+	const struct ship_actor *by[ACTORS_MAX];
+	size_t n = 0;
+
+	for (unsigned i = 0; i < h->by.n; i++)
+		if (h->by.v[i]->ship)
+			by[n++] = h->by.v[i]->ship;
+	struct ship_verdict v = {
+		.verdict = verdict_name(j->verdict),
+		.reason = j->why,
+		.severity_id = verdict_severity(j->verdict),
+		.owner = o,
+		.verified = j->verified == MATCH_YES ? 1 : j->verified == MATCH_NO ? 0 : -1,
+		.actors = by,
+		.nactors = n,
+	};
+	d->o.emit(d->o.emit_u, &h->f, &v);
+}
+
 static void report(struct drift *d, const struct held *h, const struct pkg_owner *o)
 {
 	struct judgement j = judge(d, h, o);
@@ -552,6 +587,8 @@ static void report(struct drift *d, const struct held *h, const struct pkg_owner
 		drift_text(d, h, o, &j);
 	fputs(d->line.p, d->o.out);
 	fflush(d->o.out);
+	if (d->o.emit)
+		drift_emit(d, h, o, &j);
 }
 
 /* A package manager's change is judged once it has finished: dpkg writes

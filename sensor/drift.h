@@ -26,6 +26,8 @@
 #include "fim.h"
 #include "watch.h"
 
+struct ship_verdict;			/* ship.h */
+
 struct drift_opts {
 	const struct vg_fim_config *cfg;
 	const char *state_dir;		/* NULL: the configuration's */
@@ -35,6 +37,10 @@ struct drift_opts {
 	size_t queue_max;		/* paths waiting; 0: 16384 */
 	unsigned lookup_ms;		/* least time between package lookups; 0: 1000 */
 	unsigned pkg_wait_ms;		/* longest wait for a package manager; 0: 600000 */
+	/* Each finding as it is reported, judged, for ship_fim (ship.h):
+	 * after its line is written. NULL: none, and no actor is kept for it. */
+	void (*emit)(void *u, const struct fim_finding *f, const struct ship_verdict *v);
+	void *emit_u;
 };
 
 struct drift_counters {

@@ -147,8 +147,10 @@ int engine_run(const struct vg_baseline *b, struct vg_ctx *ctx, const struct vg_
 	memset(sum, 0, sizeof(*sum));
 	for (size_t i = 0; i < b->nchecks; i++) {
 		res[i].selected = selected(&b->checks[i], f);
+		res[i].skipped = false;
 		if (res[i].selected && f->quick && walks_everything(&b->checks[i])) {
 			res[i].selected = false;
+			res[i].skipped = true;
 			sum->skipped++;
 		}
 		if (res[i].selected) {

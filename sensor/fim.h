@@ -91,6 +91,8 @@ struct fim_json_extra {
 	const char *top;		/* JSON members for the record itself */
 	const char *fim;		/* JSON members for unmapped.fim */
 };
+/* Its OCSF File System Activity activity_id, and that activity's name. */
+int fim_finding_activity(const struct fim_finding *f, const char **name);
 /* One finding as a JSON object (OCSF File System Activity 1001); x may be NULL. */
 void fim_finding_json(struct vg_buf *b, const struct fim_finding *f, const char *hostname,
 		      const struct fim_json_extra *x);

@@ -186,7 +186,7 @@ static void json_file(struct vg_buf *b, const char *path, const struct fim_recor
 	buf_puts(b, "}");
 }
 
-static int activity(const struct fim_finding *f, const char **name)
+int fim_finding_activity(const struct fim_finding *f, const char **name)
 {
 	const unsigned content = FIM_A_TYPE | FIM_A_SIZE | FIM_A_SHA256 | FIM_A_TARGET |
 				 FIM_A_INODE | FIM_A_MTIME;
@@ -241,7 +241,7 @@ void fim_finding_json(struct vg_buf *b, const struct fim_finding *f, const char 
 {
 	const struct fim_record *file = f->cur ? f->cur : f->old;
 	const char *aname;
-	int aid = activity(f, &aname);
+	int aid = fim_finding_activity(f, &aname);
 	struct timeval tv;
 	bool problem = f->kind == FIM_UNSTABLE || f->kind == FIM_UNREADABLE;
 

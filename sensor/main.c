@@ -6,6 +6,7 @@
 
 #include "fim.h"
 #include "ident.h"
+#include "run.h"
 #include "vigil.h"
 #include "watch.h"
 
@@ -23,12 +24,16 @@ static void usage(FILE *out)
 	      "                 [--config FILE] [--state-dir DIR] [--threads N]\n"
 	      "       vigil config check [--config FILE]\n"
 	      "       vigil enroll --collector HOST:PORT --token TOKEN [--state-dir DIR]\n"
+	      "       vigil run [--config FILE] [--verbose]\n"
+	      "       vigil status [--state-dir DIR] [--json]\n"
 	      "       vigil version\n"
 	      "\n"
 	      "check   evaluate a baseline against this host, or an image with --root\n"
 	      "watch   stream process and file events live (eBPF, else fanotify, else rescan)\n"
 	      "fim     file integrity: record a baseline, check or update it\n"
 	      "enroll  trade a collector's token for this host's certificate\n"
+	      "run     the daemon: checks, events and FIM on schedule, shipped to the collector\n"
+	      "status  what the running daemon last reported\n"
 	      "config  check a configuration file (vigil.yaml(5)): ok, or the line of a mistake\n"
 	      "--quick leaves out checks that search the whole file system\n"
 	      "exit    0 all evaluated checks passed, 1 a check failed or errored,\n"
@@ -193,6 +198,10 @@ int main(int argc, char **argv)
 		return cmd_config(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "enroll"))
 		return cmd_enroll(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "run"))
+		return cmd_run(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "status"))
+		return cmd_status(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
 		printf("vigil %s\n", VIGIL_VERSION);
 		return 0;

@@ -232,6 +232,13 @@ void pkgdb_free(struct vg_pkgdb *db)
 	free(db);
 }
 
+long long pkgdb_count(struct vg_ctx *ctx)
+{
+	const struct vg_pkgdb *db = pkg_get(ctx);
+
+	return db->have_dpkg || db->have_rpm ? (long long)db->n : -1;
+}
+
 /* ---- the rule ---------------------------------------------------------- */
 
 struct pkg_arg {

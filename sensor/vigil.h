@@ -384,6 +384,7 @@ void ctx_fini(struct vg_ctx *ctx);
 
 struct vg_result {
 	bool selected;			/* false: filtered out by --only / --severity */
+	bool skipped;			/* not selected because --quick left it out */
 	enum vg_status status;
 	struct vg_ev ev;
 };
@@ -428,6 +429,10 @@ void mounts_free(struct vg_mounts *m);
 void sysctl_free(struct vg_sysctl *s);
 void sockets_free(struct vg_sockets *s);
 void fswalk_free(struct vg_fswalk *w);
+
+/* Installed packages in the root's dpkg and rpm databases, each counted
+ * once; -1 when neither could be read. */
+long long pkgdb_count(struct vg_ctx *ctx);
 
 /* Names looked up in the checked root's own account database. */
 int accounts_uid(struct vg_ctx *ctx, const char *name, uid_t *uid);

@@ -139,6 +139,8 @@ void loop_on_hup(struct vg_loop *l, void (*fn)(void *u), void *u);
 /* ---- watchfmt.c: events for people and for machines ------------------- */
 
 const char *ev_kind_name(enum ev_kind k);
+/* Its OCSF activity_id within its class (1007 Process, 1001 File System). */
+int ev_kind_activity(enum ev_kind k);
 /* One readable line, no newline. */
 void event_text(struct vg_buf *b, const struct vg_event *ev, struct vg_proctab *t);
 /* One JSON object with OCSF 1.x attribute names (1001 File System

@@ -30,8 +30,7 @@ static bool is_process(enum ev_kind k)
 	return k == EV_EXEC || k == EV_FORK || k == EV_EXIT;
 }
 
-/* OCSF activity_id of each kind, within its class. */
-static int activity(enum ev_kind k)
+int ev_kind_activity(enum ev_kind k)
 {
 	switch (k) {
 	case EV_EXEC: case EV_FORK: return 1;		/* Launch */
@@ -190,7 +189,7 @@ static void process_obj(struct vg_buf *b, const char *key, uint32_t pid,
 
 static void header(struct vg_buf *b, const struct vg_event *ev, int class_uid)
 {
-	int act = activity(ev->kind);
+	int act = ev_kind_activity(ev->kind);
 
 	buf_printf(b, "{\"class_uid\":%d,\"category_uid\":1,\"activity_id\":%d,"
 		       "\"type_uid\":%d,\"severity_id\":1,\"time\":%llu,",
