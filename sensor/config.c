@@ -63,7 +63,7 @@ static int section(struct vg_yctx *y, const char *key, yaml_node_t *v, void *u, 
 	if (raw.command_timeout < 1 || raw.command_timeout > COMMAND_TIMEOUT_MAX) {
 		yp_free(checks_fields, &raw);
 		return vg_errf(err, "%s:%d: checks.command_timeout must be 1..%d seconds", y->file,
-			       yline(v), COMMAND_TIMEOUT_MAX);
+			       ykey_line(y, v, "command_timeout"), COMMAND_TIMEOUT_MAX);
 	}
 	c->allow_commands = raw.allow_commands == 1;
 	c->command_timeout = (int)raw.command_timeout;

@@ -70,12 +70,14 @@ void run_config_free(struct vg_run_config *r)
 	memset(r, 0, sizeof(*r));
 }
 
+/* key is "section.name": the mistake is reported on name's line. */
 static int range(struct vg_yctx *y, yaml_node_t *v, const char *key, long long val,
 		 long long lo, long long hi, struct vg_err *err)
 {
 	if (val >= lo && val <= hi)
 		return 0;
-	return vg_errf(err, "%s:%d: %s must be %lld..%lld", y->file, yline(v), key, lo, hi);
+	return vg_errf(err, "%s:%d: %s must be %lld..%lld", y->file,
+		       ykey_line(y, v, strchr(key, '.') + 1), key, lo, hi);
 }
 
 static int run_section(struct vg_yctx *y, yaml_node_t *v, struct vg_run_config *r,
@@ -91,7 +93,7 @@ static int run_section(struct vg_yctx *y, yaml_node_t *v, struct vg_run_config *
 		     range(y, v, "run.heartbeat_interval", raw.heartbeat_interval, 5, 3600, err);
 	if (!rc && raw.state_dir && raw.state_dir[0] != '/')
 		rc = vg_errf(err, "%s:%d: run.state_dir must be an absolute path", y->file,
-			     yline(v));
+			     ykey_line(y, v, "state_dir"));
 	if (rc) {
 		yp_free(run_fields, &raw);
 		return -1;
@@ -127,7 +129,7 @@ static int outbox_section(struct vg_yctx *y, yaml_node_t *v, struct vg_run_confi
 		return -1;
 	if ((unsigned long long)raw.batch_bytes * 4 > (unsigned long long)raw.max_bytes)
 		return vg_errf(err, "%s:%d: outbox.max_bytes must hold at least four batches "
-			       "(4 × batch_bytes)", y->file, yline(v));
+			       "(4 × batch_bytes)", y->file, ykey_line(y, v, "max_bytes"));
 	r->outbox_max_bytes = (uint64_t)raw.max_bytes;
 	r->batch_records = (unsigned)raw.batch_records;
 	r->batch_bytes = (unsigned)raw.batch_bytes;
@@ -147,7 +149,7 @@ static int collector_section(struct vg_yctx *y, yaml_node_t *v, struct vg_run_co
 			    !strchr(raw.address, ':'))) {
 		free(raw.address);
 		return vg_errf(err, "%s:%d: collector.address must be host:port", y->file,
-			       yline(v));
+			       ykey_line(y, v, "address"));
 	}
 	if (raw.address) {
 		free(r->collector);

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -132,6 +133,9 @@ static int ssl_drive(struct link *l, int rc, int64_t deadline, const char *what,
 int link_open(struct link *l, const char *addr, SSL_CTX *ctx, int timeout_ms, size_t in_max,
 	      struct vg_err *err)
 {
+	/* OpenSSL writes with write(2): a collector that closed first would
+	 * kill the process with SIGPIPE instead of returning EPIPE. */
+	signal(SIGPIPE, SIG_IGN);
 	char host[LINK_ADDR_MAX], port[16];
 	int64_t deadline = now_ms() + timeout_ms;
 	struct tls_err te;

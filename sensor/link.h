@@ -5,6 +5,9 @@
  * the caller timeout_ms, never a hung thread. Used by `vigil enroll` and by
  * the shipper thread of `vigil run`; one thread per link.
  *
+ * link_open sets SIGPIPE to be ignored, process-wide: a write to a
+ * collector that went away must be an error, not the end of the sensor.
+ *
  * Replies are msgpack objects read whole and bounded (fwd_object_decode)
  * before msgpack-c sees them. Returns 0, or -1 with err naming the
  * collector and what failed.

@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -622,6 +623,7 @@ int cmd_run(int argc, char **argv)
 	};
 	struct daemon d = {0};
 	struct vg_err err = {{0}};
+	sigset_t mask;
 	int c, rc;
 
 	optind = 1;
@@ -637,6 +639,14 @@ int cmd_run(int argc, char **argv)
 		usage_run(stderr);
 		return 2;
 	}
+	/* Blocked before any thread starts, so every thread inherits the mask
+	 * and the loop's signalfd is the only taker: a SIGTERM delivered to
+	 * the shipper thread would otherwise kill the process mid-write. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &mask, NULL);
 	if (start(&d, &err)) {
 		fprintf(stderr, "vigil run: %s\n", err.msg);
 		config_free(&d.cfg);

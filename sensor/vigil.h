@@ -154,6 +154,8 @@ size_t ydoc_head(const char *buf, size_t len, const char *key);
 yaml_node_t *ydoc_root(struct vg_yctx *y);
 yaml_node_t *ynode(struct vg_yctx *y, int id);
 int yline(const yaml_node_t *n);
+/* The line of key in map, for a mistake in its value; map's own line if absent. */
+int ykey_line(struct vg_yctx *y, const yaml_node_t *map, const char *key);
 /* A scalar with ${vars} replaced, newly allocated; NULL + err if not a scalar. */
 char *yscalar(struct vg_yctx *y, yaml_node_t *n, const char *what, struct vg_err *err);
 int ybool(struct vg_yctx *y, yaml_node_t *n, int *out, struct vg_err *err);

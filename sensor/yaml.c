@@ -172,6 +172,20 @@ int yline(const yaml_node_t *n)
 	return n ? (int)n->start_mark.line + 1 : 0;
 }
 
+int ykey_line(struct vg_yctx *y, const yaml_node_t *map, const char *key)
+{
+	if (map && map->type == YAML_MAPPING_NODE)
+		for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
+		     p < map->data.mapping.pairs.top; p++) {
+			yaml_node_t *k = ynode(y, p->key);
+
+			if (k && k->type == YAML_SCALAR_NODE &&
+			    !strcmp((const char *)k->data.scalar.value, key))
+				return yline(k);
+		}
+	return yline(map);
+}
+
 static const char *var_lookup(struct vg_yctx *y, const char *name, size_t len)
 {
 	for (size_t i = 0; i < y->nvars; i++)

@@ -142,6 +142,30 @@ refuses variable 3 "undefined variable \${HOME}" "fim:
 "
 refuses not-a-mapping 1 "the configuration must be a mapping" "- checks
 "
+refuses check-interval 3 "run.check_interval must be 60..604800" "run:
+  mode: bpf
+  check_interval: 59
+"
+refuses bad-mode 2 "mode" "run:
+  mode: kprobe
+"
+refuses relative-run-state 2 "run.state_dir must be an absolute path" "run:
+  state_dir: var/lib/vigil
+"
+refuses outbox-small 2 "outbox.max_bytes must be" "outbox:
+  max_bytes: 1000
+"
+refuses outbox-four 2 "outbox.max_bytes must hold at least four batches" "outbox:
+  max_bytes: 2097152
+  batch_bytes: 1048576
+"
+refuses collector-address 2 "collector.address must be host:port" "collector:
+  address: collector.example
+"
+refuses run-unknown 3 "unknown key 'heartbeat' in run" "run:
+  fim: false
+  heartbeat: 5
+"
 
 # A baseline that checks.baseline names must exist and load.
 printf 'checks:\n  baseline: no-such-baseline\n' >"$tmp/nobase.yaml"
