@@ -49,7 +49,8 @@ static int setup(void **state)
 			    "\"hostname\":\"web1\",\"os\":{\"name\":\"Debian GNU/Linux\","
 			    "\"version\":\"12\"}}}");
 	put(f, "h1", "hb", "{\"class_uid\":0,\"time\":1700000000000,\"device\":{\"uid\":\"h1\"},"
-			   "\"unmapped\":{\"vigil\":{\"kind\":\"heartbeat\",\"version\":\"0.1.0\","
+			   "\"metadata\":{\"product\":{\"version\":\"0.1.0\"}},"
+			   "\"unmapped\":{\"vigil\":{\"kind\":\"heartbeat\","
 			   "\"mode\":\"bpf\",\"interval_s\":60}}}");
 	put(f, "h2", "inv", "{\"class_uid\":5001,\"time\":1700000000000,\"device\":{\"uid\":\"h2\","
 			    "\"hostname\":\"db\\u001b[31m1\"}}");
