@@ -596,6 +596,7 @@ static void stop(struct daemon *d)
 		pthread_join(d->checks.th, NULL);
 	/* A checks run still going is left to die with the process: its
 	 * results were never put, so nothing half-made reaches the outbox. */
+	shipper_free(d->sh);
 	spool_close(&d->spool);
 	proctab_free(d->pt);
 	ship_host_free(&d->host);

@@ -57,8 +57,10 @@ struct shipper_stats {
 };
 struct shipper;
 int shipper_start(struct shipper **sh, const struct shipper_opts *o, struct vg_err *err);
-/* Asks it to stop and waits at most grace_ms for what is sealed to be acked. */
+/* Asks it to stop and waits at most grace_ms for what is sealed to be
+ * acked; its stats stay readable until shipper_free. */
 void shipper_stop(struct shipper *sh, unsigned grace_ms);
+void shipper_free(struct shipper *sh);
 void shipper_stats(struct shipper *sh, struct shipper_stats *st);
 
 /* ---- sdnotify.c ---------------------------------------------------------- */

@@ -334,6 +334,12 @@ void shipper_stop(struct shipper *sh, unsigned grace_ms)
 	pthread_cond_broadcast(&sp->sealed);
 	pthread_mutex_unlock(&sp->mu);
 	pthread_join(sh->th, NULL);
+}
+
+void shipper_free(struct shipper *sh)
+{
+	if (!sh)
+		return;
 	pthread_mutex_destroy(&sh->mu);
 	free(sh->fl);
 	free(sh->frame);

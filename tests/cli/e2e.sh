@@ -197,6 +197,9 @@ expect_in "$tmp/out" "NOT running" "status says not running"
 if [ "$fail" -gt 0 ]; then
 	echo "--- collector log (tail)"; tail -20 "$tmp/c/log"
 	echo "--- sensor log (tail)"; grep -v libbpf "$tmp/s/log" | tail -20
+	for l in "$tmp/s/log" "$tmp/c/log"; do	# a sanitizer's report, whole
+		grep -A40 -E "ERROR: (Address|Leak)Sanitizer|runtime error" "$l" | head -60
+	done
 fi
 echo "e2e: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

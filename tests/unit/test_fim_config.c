@@ -68,7 +68,7 @@ static void errors_point_at_lines(void **state)
 		{"fim:\n  sets:\n    - name: x\n", "v.yaml:3: a fim set needs 'paths'"},
 		{"fim:\n  watch: yes\n", "v.yaml:2: unknown key 'watch' in fim"},
 		{"fim: [1]\n", "v.yaml:1: fim must be a mapping"},
-		{"fimm: {}\n", "unknown section 'fimm' (known: checks, fim)"},
+		{"fimm: {}\n", "unknown section 'fimm' (known: checks, fim, run, outbox, collector)"},
 	};
 	struct vg_config c;
 
