@@ -116,9 +116,10 @@ static const struct ocsf_fim_change drift_changes[] = {
 };
 static const struct ocsf_fim_package coreutils = {.name = "coreutils", .manager = "dpkg",
 	.digest_algorithm = "md5", .conffile = false, .verified = 0};
-static const struct ocsf_file ls_before = {.path = "/usr/bin/ls", .type_id = OCSF_FT_REGULAR,
-	.has_stat = true, .size = 138856, .mtime_ms = 1743848431000, .inode = 262345,
-	.owner_uid = 0, .sha256 = sha_old};
+/* A macro, not an object: a static initializer may not copy an object (clang). */
+#define LS_BEFORE {.path = "/usr/bin/ls", .type_id = OCSF_FT_REGULAR, \
+	.has_stat = true, .size = 138856, .mtime_ms = 1743848431000, .inode = 262345, \
+	.owner_uid = 0, .sha256 = sha_old}
 static const struct ocsf_file ls_after = {.path = "/usr/bin/ls", .type_id = OCSF_FT_REGULAR,
 	.has_stat = true, .size = 141232, .mtime_ms = T0 + 120412, .inode = 262345,
 	.owner_uid = 0, .sha256 = sha_new};
@@ -133,7 +134,7 @@ static const struct ocsf_file_activity drift_rec = {
 	.activity_id = OCSF_FILE_UPDATE,
 	.severity_id = OCSF_SEV_HIGH,
 	.status_id = 1,
-	.file = ls_before,
+	.file = LS_BEFORE,
 	.file_result = &ls_after,
 	.actor = &cp_actor,
 	.mode = -1, .owner_uid = OCSF_NOID, .owner_gid = OCSF_NOID,

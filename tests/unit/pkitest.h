@@ -109,7 +109,7 @@ static inline X509 *pt_x509(const char *pem)
 /* dir/ca.{key,crt}, loaded. */
 static inline struct pki_ca *pt_ca(const char *dir, const char *cn)
 {
-	struct pki_ca *ca;
+	struct pki_ca *ca = NULL;
 	struct tls_err err;
 
 	if (pki_ca_create(dir, cn, 30, &err) != 0 || pki_ca_load(&ca, dir, &err) != 0)
