@@ -100,7 +100,7 @@ static int cmd_serve(int argc, char **argv)
 	if (load(&c, &o))
 		return EXIT_USAGE;
 	clog_msg(CLOG_INFO, "vigil-collector %s starting", VIGIL_VERSION);
-	rc = srv_run(&c, &err);
+	rc = priv_become_owner(c.state_dir, &err) < 0 || srv_run(&c, &err);
 	if (rc)
 		clog_msg(CLOG_ERR, "%s", err.msg);
 	ccfg_free(&c);
@@ -142,7 +142,8 @@ static int cmd_token(int argc, char **argv)
 	}
 	if (load(&c, &o))
 		return EXIT_USAGE;
-	rc = sst_open(&x, &c, false, &err) ||
+	memset(&x, 0, sizeof(x));
+	rc = priv_become_owner(c.state_dir, &err) < 0 || sst_open(&x, &c, false, &err) ||
 	     tok_create(x.st, x.ca_pem, x.ca_pem_len, (int64_t)time(NULL),
 			(int64_t)(ttl_ms / 1000), (int)uses, text, &err);
 	if (rc)
@@ -159,6 +160,7 @@ static int cmd_cert(int argc, char **argv)
 {
 	char serial[PKI_SERIAL_HEX * 2 + 1];
 	struct st_err serr;
+	struct cerr err;
 	struct opts o;
 	struct ccfg c;
 	struct st *st;
@@ -177,6 +179,11 @@ static int cmd_cert(int argc, char **argv)
 	serial[i] = 0;
 	if (load(&c, &o))
 		return EXIT_USAGE;
+	if (priv_become_owner(c.state_dir, &err) < 0) {
+		fprintf(stderr, "vigil-collector: %s\n", err.msg);
+		ccfg_free(&c);
+		return EXIT_FAIL;
+	}
 	rc = st_open(&st, c.store ? c.store : c.state_dir, &serr);
 	if (rc == 0) {
 		rc = st_cert_revoke(st, serial, &serr);

@@ -14,6 +14,9 @@
  * wait for each other, so one of them at a time (the overdraft) may pass
  * memory_max by the one frame it is reading: some frame can always finish.
  * The bound is memory_max + frame_max.
+ *
+ * Under systemd (Type=notify) it says READY=1 once every listener is up,
+ * pings the watchdog from the loop, and says STOPPING=1 when it stops.
  */
 #include <errno.h>
 #include <netdb.h>
@@ -310,6 +313,11 @@ static void loop(struct srv *s)
 			tick(s);
 			s->next_tick = s->now + TICK_MS;
 		}
+		/* From the loop itself: a loop that stops turning gets restarted. */
+		if (s->wd_ms && s->now >= s->next_wd) {
+			csd_notify("WATCHDOG=1");
+			s->next_wd = s->now + s->wd_ms / 2;
+		}
 	}
 }
 
@@ -394,7 +402,10 @@ int srv_run(const struct ccfg *c, struct cerr *err)
 			goto out;
 	clog_msg(CLOG_INFO, "serving: state %s, CA pin %s, at most %u connections", c->state_dir,
 	     s.state.pin, c->lim.max_connections);
+	s.wd_ms = (int64_t)csd_watchdog_ms();
+	csd_notify("READY=1\nSTATUS=listening on %s%s", s.ls[0].addr, s.n_ls > 1 ? " and more" : "");
 	loop(&s);
+	csd_notify("STOPPING=1");
 	/* Stopping: no new connections; what is whole is already committed
 	 * and acked, partial frames are dropped (the senders resend them). */
 	for (size_t i = 0; i < s.n_ls; i++)

@@ -89,6 +89,7 @@ struct srv {
 	size_t n_conns;
 	size_t buffered;			/* read and write buffers of all connections */
 	int64_t now, next_tick, rearm_at;
+	int64_t wd_ms, next_wd;			/* systemd's watchdog: ping every wd_ms / 2 */
 	int64_t excess_logged;			/* refusals are logged once a second */
 	uint64_t excess_quiet;
 	bool stopping;

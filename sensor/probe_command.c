@@ -71,6 +71,13 @@ static void child(const struct command_arg *a, int out)
 	if (null < 0 || dup2(null, 0) < 0 || dup2(out, 1) < 0 || dup2(null, 2) < 0)
 		_exit(127);
 	closefrom(3);
+	/* `vigil run` blocks SIGTERM, SIGINT and SIGHUP in every thread (its
+	 * loop reads them from a signalfd) and ignores SIGPIPE; the mask and
+	 * an ignored signal survive exec. */
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
 	for (size_t i = 0; i < a->argv.n; i++)
 		argv[i] = a->argv.v[i];
 	execv(argv[0], argv);

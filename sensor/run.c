@@ -408,6 +408,26 @@ static int open_source(struct daemon *d, const struct vg_strv *paths, struct vg_
 	return vg_errf(err, "no event source can run here");
 }
 
+/* A FIM root missing on this host (no cron installed, say) would make
+ * every event source fail, and events would be off altogether: the roots
+ * that exist are watched live; `vigil fim check` still
+ * compares the missing one with its baseline. */
+static void keep_existing(struct vg_strv *paths)
+{
+	struct vg_strv kept = {0};
+	struct stat st;
+
+	for (size_t i = 0; i < paths->n; i++) {
+		if (stat(paths->v[i], &st) == 0)
+			strv_push(&kept, paths->v[i]);
+		else
+			log_info("realtime FIM: %s: %s; not watched live", paths->v[i],
+				 strerror(errno));
+	}
+	strv_free(paths);
+	*paths = kept;
+}
+
 static int open_watch(struct daemon *d, struct vg_err *err)
 {
 	struct vg_strv paths = {0};
@@ -424,9 +444,10 @@ static int open_watch(struct daemon *d, struct vg_err *err)
 			err->msg[0] = '\0';
 		} else {
 			drift_roots(d->drift, &paths);
+			keep_existing(&paths);
 		}
 	}
-	if (!d->cfg.run.fim || !d->drift)
+	if (!d->cfg.run.fim || !d->drift || paths.n == 0)
 		strv_push(&paths, "/etc");
 	if (open_source(d, &paths, err))
 		rc = -1;
@@ -607,6 +628,23 @@ static void stop(struct daemon *d)
 	config_free(&d->cfg);
 }
 
+static void block_loop_signals(void)
+{
+	struct sigaction ign = {.sa_handler = SIG_IGN};
+	sigset_t mask;
+
+	/* A collector that goes away while the shipper writes is an error
+	 * the shipper handles (it reconnects), not a SIGPIPE that ends the
+	 * daemon (measured: exit 141 when the collector stopped mid-batch;
+	 * systemd counts SIGPIPE as a clean exit and would not restart it). */
+	sigaction(SIGPIPE, &ign, NULL);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &mask, NULL);
+}
+
 static void usage_run(FILE *out)
 {
 	fputs("usage: vigil run [--config FILE] [--verbose]\n"
@@ -624,9 +662,11 @@ int cmd_run(int argc, char **argv)
 	};
 	struct daemon d = {0};
 	struct vg_err err = {{0}};
-	sigset_t mask;
 	int c, rc;
 
+	/* A daemon's log is read later, in the journal: what it started,
+	 * reloaded and checked belongs there, not only what went wrong. */
+	log_set_level(VG_LOG_INFO);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "c:vh", opts, NULL)) != -1) {
 		switch (c) {
@@ -640,14 +680,11 @@ int cmd_run(int argc, char **argv)
 		usage_run(stderr);
 		return 2;
 	}
-	/* Blocked before any thread starts, so every thread inherits the mask
-	 * and the loop's signalfd is the only taker: a SIGTERM delivered to
-	 * the shipper thread would otherwise kill the process mid-write. */
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &mask, NULL);
+	/* Every thread blocks the loop's signals, so that they reach its
+	 * signalfd: the shipper thread starts before the loop, and a
+	 * SIGTERM or SIGHUP it took unblocked would kill the whole process
+	 * by default action (no clean stop, no reload). SIGPIPE is ignored. */
+	block_loop_signals();
 	if (start(&d, &err)) {
 		fprintf(stderr, "vigil run: %s\n", err.msg);
 		config_free(&d.cfg);

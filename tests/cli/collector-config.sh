@@ -85,5 +85,21 @@ expect_rc 2 "cert revoke of a serial never issued" -- "$BIN" cert revoke 0123abc
 expect_in "$tmp/err" "revoking 0123abcd" "revoke unknown"
 expect_rc 2 "cert revoke without a serial" -- "$BIN" cert revoke --state-dir "$tmp/other"
 
+# Root on a state directory that belongs to the collector's user (as the
+# package makes it): what token create and cert revoke make is that user's.
+if [ "$(id -u)" = 0 ]; then
+	chmod 0711 "$tmp"		# the user must reach its directory
+	mkdir -m 0750 "$tmp/owned"
+	chown nobody:nogroup "$tmp/owned"
+	expect_rc 0 "token create by root in nobody's state dir" -- "$BIN" token create --state-dir "$tmp/owned" --config "$tmp/empty.yaml"
+	grep -qE '^[0-9a-f]{16}\.[0-9a-f]{64}\.[0-9a-f]{64}$' "$tmp/out" && ok || bad "token as nobody: $(cat "$tmp/out" "$tmp/err")"
+	expect_rc 2 "cert revoke by root in nobody's state dir" -- "$BIN" cert revoke 0123abcd --state-dir "$tmp/owned" --config "$tmp/empty.yaml"
+	left=$(find "$tmp/owned" \( ! -user nobody -o ! -group nogroup \) -printf '%p %u:%g\n')
+	[ -z "$left" ] && ok || bad "root left files nobody does not own: $left"
+	[ -f "$tmp/owned/ca/ca.key" ] && [ -f "$tmp/owned/vigil.db" ] && ok || bad "no CA or store in $tmp/owned"
+	# A directory root owns stays root's, as before.
+	[ "$(stat -c %U "$tmp/other/ca/ca.key")" = root ] && ok || bad "root's own state dir changed hands"
+fi
+
 echo "cli.collector.config: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

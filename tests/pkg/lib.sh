@@ -139,3 +139,17 @@ needed_packages() {
 		echo "${pkg:-?$so}"
 	done | sort -u
 }
+
+# mode_in ROOT PATH "MODE OWNER GROUP" DESC: as mode_is, with owner and group
+# named by ROOT's own account files (a system user made there has no name,
+# or another one, on the host).
+mode_in() {
+	local got
+	got=$(chroot_run "$1" stat -c '%a %U %G' "$2" 2>/dev/null)
+	if [ "$got" = "$3" ]; then ok; else bad "$4: $2 is '${got:-missing}', want '$3'"; fi
+}
+
+# not_owned_by ROOT DIR USER: the paths under DIR (in ROOT) that USER does not own.
+not_owned_by() {
+	chroot_run "$1" find "$2" \( ! -user "$3" -o ! -group "$3" \) -printf '%p %u:%g\n' 2>&1
+}

@@ -32,8 +32,8 @@ for rel in 1 2; do
 		exit 1
 	fi
 done
-rpm1=$(ls "$tmp"/out1/vigil-*.rpm)
-rpm2=$(ls "$tmp"/out2/vigil-*.rpm)
+rpm1=$(ls "$tmp"/out1/vigil-[0-9]*.rpm)
+rpm2=$(ls "$tmp"/out2/vigil-[0-9]*.rpm)
 [ "$(basename "$rpm1")" = "vigil-${ver}-1.x86_64.rpm" ] && ok || bad "file name $(basename "$rpm1")"
 [ "$(basename "$rpm2")" = "vigil-${ver}-2.x86_64.rpm" ] && ok || bad "file name $(basename "$rpm2")"
 q() { rpm -qp --nosignature "$@" 2>/dev/null; }
