@@ -283,7 +283,12 @@ static int records(struct conn *c, const struct fwd_frame *f, const char *chunk,
 		}
 		if (!mid[0])
 			machine_id_of(rec, mid);
-		rc = st_record(st, f->tag, f->entries[i].time_ns, rec, &serr);
+		/* As sent (not patched): the store keeps the bytes received. */
+		if (rec == &f->entries[i].record && f->entries[i].raw)
+			rc = st_record_raw(st, f->tag, f->entries[i].time_ns, rec,
+					   f->entries[i].raw, f->entries[i].raw_len, &serr);
+		else
+			rc = st_record(st, f->tag, f->entries[i].time_ns, rec, &serr);
 		if (rc)
 			rc = store_fail(rc, why, chunk, serr.msg);
 		msgpack_zone_clear(&z);		/* the store is done with it */

@@ -18,7 +18,8 @@
 
 #include "store_int.h"
 
-int st_rec_parse(struct st *s, const msgpack_object *rec, struct st_err *err);
+int st_rec_parse(struct st *s, const msgpack_object *rec, const void *raw, size_t raw_len,
+		 struct st_err *err);
 
 int st_errf(struct st_err *err, const char *fmt, ...)
 {
@@ -117,6 +118,7 @@ void st_close(struct st *s)
 		return;
 	st_chunk_abort(s);
 	s->ops->close(s);
+	msgpack_sbuffer_destroy(&s->mp);
 	mpj_buf_free(&s->json);
 	free(s->where);
 	free(s);
@@ -210,6 +212,12 @@ static int put(struct st *s, const struct st_rec *r, struct st_err *err)
 int st_record(struct st *s, const char *tag, uint64_t time_ns, const msgpack_object *rec,
 	      struct st_err *err)
 {
+	return st_record_raw(s, tag, time_ns, rec, NULL, 0, err);
+}
+
+int st_record_raw(struct st *s, const char *tag, uint64_t time_ns, const msgpack_object *rec,
+		  const void *raw, size_t raw_len, struct st_err *err)
+{
 	struct st_err local;
 	int rc;
 
@@ -225,7 +233,7 @@ int st_record(struct st *s, const char *tag, uint64_t time_ns, const msgpack_obj
 		return st_errf(err, "%s: record outside a chunk", s->where);
 	if (s->records == UINT32_MAX)
 		rc = refuse(err, "chunk has too many records");
-	else if (!(rc = st_rec_parse(s, rec, err)))
+	else if (!(rc = st_rec_parse(s, rec, raw, raw_len, err)))
 		rc = put(s, &s->rec, err);
 	if (rc) {
 		snprintf(s->failed, sizeof(s->failed), "record %u: %.*s", s->records,

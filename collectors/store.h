@@ -45,6 +45,11 @@ int st_chunk_begin(struct st *s, const char *host_id, const char *chunk, bool *s
 		   struct st_err *err);
 int st_record(struct st *s, const char *tag, uint64_t time_ns, const msgpack_object *rec,
 	      struct st_err *err);
+/* The same, given rec's msgpack encoding: raw_len bytes at raw, exactly the
+ * bytes rec was unpacked from. The store keeps those bytes instead of
+ * packing rec again (ingest has them in the frame it decoded). */
+int st_record_raw(struct st *s, const char *tag, uint64_t time_ns, const msgpack_object *rec,
+		  const void *raw, size_t raw_len, struct st_err *err);
 int st_chunk_commit(struct st *s, struct st_err *err);
 void st_chunk_abort(struct st *s);
 

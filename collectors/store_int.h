@@ -4,8 +4,9 @@
  *
  * store.c checks arguments, keeps the chunk's state (idle, open, seen,
  * failed), turns each msgpack record into a struct st_rec (typed, bounded,
- * valid UTF-8, the record's JSON text) and hands it to one put_* op. A
- * backend only stores and fetches: it never sees msgpack, and it decides
+ * valid UTF-8; the record's msgpack bytes, and for checks and inventory its
+ * JSON text) and hands it to one put_* op. A backend only stores and
+ * fetches: it never unpacks msgpack, and it decides
  * no policy that st_cert_verdict, st_token_verdict or st_status_rank
  * decide for it. Printing (store_print.c) reads rows through the query ops.
  *
@@ -21,8 +22,9 @@
 #define ST_HOST_MAX	64		/* bytes of a host id */
 #define ST_CHUNK_MAX	128		/* bytes of a chunk id (forward.h's FWD_CHUNK_MAX) */
 #define ST_KEY_MAX	256		/* check and baseline ids: longer is refused */
-#define ST_TEXT_MAX	4096		/* a summary column: longer is cut (the JSON keeps it) */
-#define ST_JSON_MAX	(1u << 20)	/* one record's JSON text: longer is refused */
+#define ST_TEXT_MAX	4096		/* a summary column: longer is cut (the record keeps it) */
+#define ST_MP_MAX	(1u << 20)	/* one record's msgpack bytes: longer is refused */
+#define ST_JSON_MAX	(1u << 20)	/* a check's or inventory's JSON text: likewise */
 #define ST_DEPTH_MAX	16		/* containers in one record (OCSF needs about 6) */
 #define ST_TEXTS	20		/* summary strings one record may fill */
 #define ST_TIME_MAX	253402300799999	/* ms: 9999-12-31T23:59:59.999Z */
@@ -60,7 +62,9 @@ struct st_rec {
 	int64_t class_uid, time;	/* required; time in ms since the epoch */
 	struct st_int activity_id, type_uid, severity_id;
 	const char *hostname, *os_name, *os_version;	/* device.* */
-	const char *json;		/* the whole record (stored for events, checks, inventory) */
+	const void *mp;			/* the whole record as msgpack (events) */
+	size_t mp_len;
+	const char *json;		/* ST_CHECK, ST_INVENTORY: the whole record as JSON */
 	size_t json_len;
 	/* ST_CHECK: finding_info.uid, .title; compliance.*; unmapped.vigil.baseline.* */
 	const char *check_id, *title, *status, *control;
@@ -104,7 +108,12 @@ struct st_event_row {
 	const char *host, *hostname;
 	int64_t time, class_uid;
 	struct st_int activity_id, severity_id, pid;
-	const char *path, *exe, *actor, *verdict, *detail, *json;
+	const char *path, *exe, *actor, *verdict, *detail;
+	/* The record: mp (msgpack, stored since schema 2), or json (text, rows
+	 * stored before); NULL both when the row has neither. */
+	const void *mp;
+	size_t mp_len;
+	const char *json;
 };
 /* A callback's nonzero return stops the query, which returns it. */
 typedef int (*st_host_fn)(void *arg, const struct st_host_row *r);
@@ -202,6 +211,7 @@ struct st {
 	uint32_t records;
 	char failed[sizeof(((struct st_err *)0)->msg)];	/* why the chunk was aborted */
 	struct st_rec rec;
+	msgpack_sbuffer mp;		/* a record packed here when no raw bytes came with it */
 	struct mpj_buf json;
 	unsigned ntext;
 	char text[ST_TEXTS][ST_TEXT_MAX + 1];

@@ -5,9 +5,10 @@
  * Refused, naming the field: a record that is not a map; class_uid, time or
  * device.uid missing or of the wrong type; a device.uid that is not the
  * chunk's host; a check or baseline id longer than ST_KEY_MAX; nesting
- * deeper than ST_DEPTH_MAX or JSON text longer than ST_JSON_MAX. Anything
- * else missing or of another type is NULL: the record is kept (its JSON
- * whole), only that column is empty. A 2003 without a check id or a 5002
+ * deeper than ST_DEPTH_MAX, more than ST_MP_MAX bytes of msgpack, or (a
+ * check or inventory, which are kept as JSON) more than ST_JSON_MAX bytes
+ * of JSON. Anything else missing or of another type is NULL: the record is
+ * kept whole, only that column is empty. A 2003 without a check id or a 5002
  * without a baseline id cannot be filed as a check or a score: it is kept
  * as an event, like a class this code does not know.
  *
@@ -20,7 +21,8 @@
 
 #include "store_int.h"
 
-int st_rec_parse(struct st *s, const msgpack_object *rec, struct st_err *err);
+int st_rec_parse(struct st *s, const msgpack_object *rec, const void *raw, size_t raw_len,
+		 struct st_err *err);
 
 #define refuse(err, ...) (st_errf((err), __VA_ARGS__), ST_REFUSED)
 
@@ -232,6 +234,65 @@ static int required(struct st *s, const msgpack_object *rec, struct st_err *err)
 	return 0;
 }
 
+static bool is_container(const msgpack_object *o)
+{
+	return o->type == MSGPACK_OBJECT_ARRAY || o->type == MSGPACK_OBJECT_MAP;
+}
+
+/* Containers, o's own counted, stay within left (o is one). Only
+ * containers are descended into: most of a record is scalars. */
+static bool depth_ok(const msgpack_object *o, unsigned left)
+{
+	if (!left--)
+		return false;
+	if (o->type == MSGPACK_OBJECT_ARRAY) {
+		for (uint32_t i = 0; i < o->via.array.size; i++)
+			if (is_container(&o->via.array.ptr[i]) &&
+			    !depth_ok(&o->via.array.ptr[i], left))
+				return false;
+		return true;
+	}
+	for (uint32_t i = 0; i < o->via.map.size; i++) {
+		const msgpack_object_kv *kv = &o->via.map.ptr[i];
+
+		if ((is_container(&kv->key) && !depth_ok(&kv->key, left)) ||
+		    (is_container(&kv->val) && !depth_ok(&kv->val, left)))
+			return false;
+	}
+	return true;
+}
+
+static int packed_fail(struct st_err *err, int rc)
+{
+	return st_errf(err, "packing the record: %s", rc == -1 ? "out of memory" : "failed");
+}
+
+/* The record's msgpack bytes: raw as received when the caller has them
+ * (no work at all), else rec packed again. Events keep these bytes; JSON
+ * is made from them only when a query prints the record. */
+static int to_mp(struct st *s, const msgpack_object *rec, const void *raw, size_t raw_len,
+		 struct st_err *err)
+{
+	msgpack_packer pk;
+	int rc;
+
+	if (!raw) {
+		s->mp.size = 0;
+		msgpack_packer_init(&pk, &s->mp, msgpack_sbuffer_write);
+		if ((rc = msgpack_pack_object(&pk, *rec)))
+			return packed_fail(err, rc);
+		raw = s->mp.data;
+		raw_len = s->mp.size;
+	}
+	if (raw_len > ST_MP_MAX)
+		return refuse(err, "record is more than %u bytes as msgpack", ST_MP_MAX);
+	s->rec.mp = raw;
+	s->rec.mp_len = raw_len;
+	return 0;
+}
+
+/* Checks and inventory, a few per host and run, are kept as JSON text so
+ * that SQL (json_extract) reads them as they are. */
 static int to_json(struct st *s, const msgpack_object *rec, struct st_err *err)
 {
 	struct mpj_opts o = {.depth_max = ST_DEPTH_MAX, .max_len = ST_JSON_MAX};
@@ -239,8 +300,6 @@ static int to_json(struct st *s, const msgpack_object *rec, struct st_err *err)
 
 	s->json.len = 0;
 	rc = mpj_append(&s->json, rec, &o);
-	if (rc == MPJ_DEEP)
-		return refuse(err, "record nests deeper than %d", ST_DEPTH_MAX);
 	if (rc == MPJ_BIG)
 		return refuse(err, "record is more than %u bytes as JSON", ST_JSON_MAX);
 	if (rc)
@@ -360,15 +419,11 @@ static void vigil_fields(struct st *s, const msgpack_object *rec)
 	}
 }
 
-int st_rec_parse(struct st *s, const msgpack_object *rec, struct st_err *err)
+/* The summary columns, by class. */
+static int fields(struct st *s, const msgpack_object *rec, struct st_err *err)
 {
 	struct st_rec *r = &s->rec;
-	int rc;
 
-	memset(r, 0, sizeof(*r));
-	s->ntext = 0;
-	if ((rc = required(s, rec, err)) || (rc = to_json(s, rec, err)))
-		return rc;
 	r->activity_id = int_at(rec, "activity_id");
 	r->type_uid = int_at(rec, "type_uid");
 	r->severity_id = int_at(rec, "severity_id");
@@ -390,4 +445,23 @@ int st_rec_parse(struct st *s, const msgpack_object *rec, struct st_err *err)
 		event_fields(s, rec);
 		return 0;
 	}
+}
+
+int st_rec_parse(struct st *s, const msgpack_object *rec, const void *raw, size_t raw_len,
+		 struct st_err *err)
+{
+	struct st_rec *r = &s->rec;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	s->ntext = 0;
+	if ((rc = required(s, rec, err)))
+		return rc;
+	if (!depth_ok(rec, ST_DEPTH_MAX))
+		return refuse(err, "record nests deeper than %d", ST_DEPTH_MAX);
+	if ((rc = to_mp(s, rec, raw, raw_len, err)) || (rc = fields(s, rec, err)))
+		return rc;
+	if (r->kind == ST_CHECK || r->kind == ST_INVENTORY)
+		return to_json(s, rec, err);
+	return 0;
 }

@@ -340,8 +340,14 @@ static int event_row(sqlite3_stmt *st, void *ctx)
 		.actor = sq_col_text(st, 9),
 		.verdict = sq_col_text(st, 10),
 		.detail = sq_col_text(st, 11),
-		.json = sq_col_text(st, 12),
 	};
+
+	if (sqlite3_column_type(st, 12) == SQLITE_BLOB) {
+		r.mp = sqlite3_column_blob(st, 12);
+		r.mp_len = (size_t)sqlite3_column_bytes(st, 12);
+	} else {
+		r.json = sq_col_text(st, 12);
+	}
 
 	return cb->event(cb->arg, &r);
 }

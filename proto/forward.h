@@ -93,6 +93,10 @@ const char *fwd_mode_name(enum fwd_mode m);
 struct fwd_entry {
 	uint64_t time_ns;		/* integer times are whole seconds */
 	msgpack_object record;		/* a map with str keys */
+	/* The bytes record was unpacked from, in the frame's buffer or its
+	 * inflated copy (PackedForward modes; NULL in the others). */
+	const unsigned char *raw;
+	size_t raw_len;
 };
 
 struct fwd_frame {

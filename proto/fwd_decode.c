@@ -211,6 +211,20 @@ static int decode_forward(struct fwd_frame *f, const msgpack_object *entries,
 	return FWD_OK;
 }
 
+/* e's record is the last element of the entry p[0, n) that entry_parse
+ * took: [time, record], time a scalar or an ext. Its bytes follow the
+ * array's header and the time's. */
+static void record_bytes(struct fwd_entry *e, const unsigned char *p, size_t n)
+{
+	struct mp_head a, t;
+
+	if (mp_head(p, n, &a) != 1 || mp_head(p + a.hdr, n - a.hdr, &t) != 1 ||
+	    (size_t)a.hdr + t.hdr + t.len >= n)
+		return;				/* cannot be: the scanner passed it */
+	e->raw = p + a.hdr + t.hdr + t.len;
+	e->raw_len = n - (a.hdr + t.hdr + t.len);
+}
+
 struct packed {
 	struct fwd_frame *f;
 	size_t cap;
@@ -236,6 +250,7 @@ static int packed_entry(void *u, const unsigned char *p, size_t off, size_t end,
 	if (obj_unpack(&f->zone, p, off, end, &o, err) != FWD_OK ||
 	    entry_parse(&o, &f->entries[f->n], err) != FWD_OK)
 		return FWD_BAD;
+	record_bytes(&f->entries[f->n], p + off, end - off);
 	f->n++;
 	return FWD_OK;
 }

@@ -8,6 +8,7 @@ port in a scratch state directory, stopped with SIGTERM or kill -9.
 import atexit
 import gzip
 import hashlib
+import json
 import os
 import re
 import signal
@@ -154,6 +155,15 @@ class Collector:
         if p.returncode != 0:
             raise RuntimeError("token create: " + p.stderr)
         return p.stdout.strip()
+
+    def events(self, limit=100000):
+        """The stored events, newest first, as `vigil-collector events
+        --format json` prints them (events.record is msgpack in the file)."""
+        p = self.run("events", "--state-dir", self.state, "--format", "json", "--limit",
+                     str(limit))
+        if p.returncode != 0:
+            raise RuntimeError("events: " + p.stderr)
+        return json.loads(p.stdout)
 
     def sql(self, query):
         p = subprocess.run(["sqlite3", "-batch", "-noheader",

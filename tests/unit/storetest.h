@@ -1,8 +1,9 @@
 /* storetest.h: what the store's tests share (test_store.c, test_store_print.c):
  * records written as JSON text and packed as msgpack (so a test reads like
  * the record it sends), a store in a fresh directory, chunks in one call,
- * and row counts read straight from the SQLite file. Static functions: each
- * test program includes it once. */
+ * and values read straight from the SQLite file (where SQL gets mpjson(x):
+ * events.record's msgpack as JSON text, made by proto/mpjson.h as the
+ * queries make it). Static functions: each test program includes it once. */
 #ifndef VIGIL_STORETEST_H
 #define VIGIL_STORETEST_H
 
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mpjson.h"
 #include "store.h"
 #include "testutil.h"
 
@@ -228,11 +230,48 @@ STT_FN int stt_chunk(struct st *s, const char *host, const char *chunk,
 	return st_chunk_commit(s, err);
 }
 
+/* mpjson(x): a BLOB of msgpack as JSON text; text and NULL as they are. */
+STT_FN void stt_sql_mpjson(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const void *p = sqlite3_value_blob(argv[0]);
+	int n = sqlite3_value_bytes(argv[0]);
+	struct mpj_buf b = {0};
+	msgpack_zone z;
+	msgpack_object o;
+	size_t off = 0;
+
+	(void)argc;
+	if (sqlite3_value_type(argv[0]) != SQLITE_BLOB) {
+		sqlite3_result_value(ctx, argv[0]);
+		return;
+	}
+	assert_true(msgpack_zone_init(&z, 4096));
+	assert_int_equal(msgpack_unpack(p, (size_t)n, &off, &z, &o), MSGPACK_UNPACK_SUCCESS);
+	assert_int_equal(off, (size_t)n);
+	assert_int_equal(mpj_append(&b, &o, NULL), MPJ_OK);
+	sqlite3_result_text(ctx, b.p, (int)b.len, SQLITE_TRANSIENT);
+	mpj_buf_free(&b);
+	msgpack_zone_destroy(&z);
+}
+
+/* The store's file, read-only, with mpjson(x). */
+STT_FN sqlite3 *stt_db(const char *dir)
+{
+	char path[512];
+	sqlite3 *db;
+
+	snprintf(path, sizeof(path), "%s/vigil.db", dir);
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_create_function(db, "mpjson", 1, SQLITE_UTF8, NULL,
+						 stt_sql_mpjson, NULL, NULL), SQLITE_OK);
+	return db;
+}
+
 /* One integer from the store's file, read with SQLite directly. */
 __attribute__((format(printf, 2, 3))) STT_FN int64_t stt_int(const char *dir,
 							     const char *fmt, ...)
 {
-	char path[512], *sql;
+	char *sql;
 	sqlite3 *db;
 	sqlite3_stmt *st;
 	int64_t v = -1;
@@ -241,8 +280,7 @@ __attribute__((format(printf, 2, 3))) STT_FN int64_t stt_int(const char *dir,
 	va_start(ap, fmt);
 	assert_true(vasprintf(&sql, fmt, ap) >= 0);
 	va_end(ap);
-	snprintf(path, sizeof(path), "%s/vigil.db", dir);
-	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	db = stt_db(dir);
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
 		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
 	if (sqlite3_step(st) == SQLITE_ROW)
@@ -257,7 +295,7 @@ __attribute__((format(printf, 2, 3))) STT_FN int64_t stt_int(const char *dir,
 __attribute__((format(printf, 2, 3))) STT_FN char *stt_text(const char *dir, const char *fmt,
 							    ...)
 {
-	char path[512], *sql, *v = NULL;
+	char *sql, *v = NULL;
 	sqlite3 *db;
 	sqlite3_stmt *st;
 	va_list ap;
@@ -265,8 +303,7 @@ __attribute__((format(printf, 2, 3))) STT_FN char *stt_text(const char *dir, con
 	va_start(ap, fmt);
 	assert_true(vasprintf(&sql, fmt, ap) >= 0);
 	va_end(ap);
-	snprintf(path, sizeof(path), "%s/vigil.db", dir);
-	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	db = stt_db(dir);
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
 		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
 	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))

@@ -178,6 +178,22 @@ static unsigned char *gz(const void *p, size_t n, size_t *out)
 
 /* ---- round trips ---------------------------------------------------------- */
 
+/* e->raw is exactly the bytes of e->record: all of them, nothing after. */
+static void check_raw(const struct fwd_entry *e)
+{
+	msgpack_zone z;
+	msgpack_object o;
+	size_t off = 0;
+
+	assert_non_null(e->raw);
+	assert_true(msgpack_zone_init(&z, 1024));
+	assert_int_equal(msgpack_unpack((const char *)e->raw, e->raw_len, &off, &z, &o),
+			 MSGPACK_UNPACK_SUCCESS);
+	assert_int_equal(off, e->raw_len);
+	assert_true(msgpack_object_equal(o, e->record));
+	msgpack_zone_destroy(&z);
+}
+
 static void roundtrip(bool gzip)
 {
 	struct fwd_batch b;
@@ -201,10 +217,56 @@ static void roundtrip(bool gzip)
 	for (int i = 0; i < 50; i++) {
 		assert_int_equal(f.entries[i].time_ns, T0 + (uint64_t)i * 1000000001ull);
 		check_record(&f.entries[i].record, i);
+		check_raw(&f.entries[i]);
 	}
 	fwd_frame_free(&f);
 	msgpack_sbuffer_destroy(&sb);
 	fwd_batch_free(&b);
+}
+
+/* Packed entries' record bytes whatever the time's spelling (int, fixext8,
+ * ext8), and none in Message mode, where ingest packs the record itself. */
+static void raw_bytes(void **state)
+{
+	static const unsigned char ext8[] = {0xc7, 8, 0, 0x65, 0x53, 0xf1, 0x00, 0, 0, 0, 7};
+	msgpack_sbuffer ent, sb;
+	msgpack_packer pk;
+	struct fwd_frame f;
+
+	(void)state;
+	msgpack_sbuffer_init(&ent);
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &ent, msgpack_sbuffer_write);
+	for (int form = 0; form < 3; form++) {
+		msgpack_pack_array(&pk, 2);
+		if (form == 0)
+			msgpack_pack_uint64(&pk, 4000000000u);
+		else if (form == 1)
+			fwd_pack_time(&pk, T0);
+		else
+			msgpack_sbuffer_write(&ent, (const char *)ext8, sizeof(ext8));
+		pack_record(&pk, form);
+	}
+	packed_frame(&sb, ent.data, ent.size, false, NULL);
+	must_decode(&f, sb.data, sb.size, NULL);
+	assert_int_equal(f.n, 3);
+	for (int i = 0; i < 3; i++) {
+		check_record(&f.entries[i].record, i);
+		check_raw(&f.entries[i]);
+	}
+	fwd_frame_free(&f);
+	msgpack_sbuffer_clear(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_array(&pk, 3);
+	pstr(&pk, "app.log");
+	fwd_pack_time(&pk, T0);
+	pack_record(&pk, 7);
+	must_decode(&f, sb.data, sb.size, NULL);
+	assert_null(f.entries[0].raw);
+	assert_int_equal(f.entries[0].raw_len, 0);
+	fwd_frame_free(&f);
+	msgpack_sbuffer_destroy(&sb);
+	msgpack_sbuffer_destroy(&ent);
 }
 
 static void roundtrip_compressed(void **state)
@@ -911,6 +973,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(roundtrip_compressed),
 		cmocka_unit_test(roundtrip_packed),
+		cmocka_unit_test(raw_bytes),
 		cmocka_unit_test(message_mode),
 		cmocka_unit_test(forward_mode),
 		cmocka_unit_test(packed_variants),

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "storetest.h"
+#include "store_int.h"
 
 #define FILE_EV(h, path) \
 	"{\"class_uid\":1001,\"activity_id\":3,\"type_uid\":100103,\"time\":%lld," \
@@ -104,9 +105,12 @@ static void test_chunk_dedupe(void **state)
 			     " (SELECT id FROM hosts WHERE uid = 'h1')");
 	assert_string_equal(v, "/etc/passwd|/usr/bin/vi|0|change");
 	free(v);
-	/* The record's JSON is the record. */
-	assert_int_equal(stt_int(f->dir, "SELECT json_extract(record, '$.process.parent_process"
-					 ".pid') FROM events WHERE class_uid = 1007"), 1);
+	/* The record is kept whole, as msgpack; its JSON is the record. */
+	assert_int_equal(stt_int(f->dir, "SELECT count(*) FROM events WHERE"
+					 " typeof(record) = 'blob'"), 3);
+	assert_int_equal(stt_int(f->dir, "SELECT json_extract(mpjson(record),"
+					 " '$.process.parent_process.pid') FROM events"
+					 " WHERE class_uid = 1007"), 1);
 	/* Ingest counts as being seen. */
 	assert_true(stt_int(f->dir, "SELECT last_seen FROM hosts WHERE uid = 'h1'") >=
 		    (int64_t)time(NULL) - 5);
@@ -186,11 +190,42 @@ static void refused(struct fx *f, msgpack_object r, const char *want)
 	assert_int_equal(count(f, "chunks"), 0);
 }
 
+/* {class_uid, time, device {uid: h1}, big: str of n bytes, and for a 2003 a
+ * check id}: too big to write as JSON text in a test. */
+static msgpack_object big_record(msgpack_sbuffer *sb, msgpack_unpacked *up, int cls,
+				 const char *big, size_t n)
+{
+	msgpack_packer pk;
+
+	msgpack_sbuffer_init(sb);
+	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, cls == 2003 ? 5 : 4);
+	msgpack_pack_str_with_body(&pk, "class_uid", 9), msgpack_pack_int(&pk, cls);
+	msgpack_pack_str_with_body(&pk, "time", 4), msgpack_pack_int(&pk, 1);
+	msgpack_pack_str_with_body(&pk, "device", 6), msgpack_pack_map(&pk, 1);
+	msgpack_pack_str_with_body(&pk, "uid", 3), msgpack_pack_str_with_body(&pk, "h1", 2);
+	msgpack_pack_str_with_body(&pk, "big", 3);
+	msgpack_pack_str_with_body(&pk, big, n);
+	if (cls == 2003) {
+		msgpack_pack_str_with_body(&pk, "finding_info", 12), msgpack_pack_map(&pk, 1);
+		msgpack_pack_str_with_body(&pk, "uid", 3), msgpack_pack_str_with_body(&pk, "c", 1);
+	}
+	msgpack_unpacked_init(up);
+	assert_int_equal(msgpack_unpack_next(up, sb->data, sb->size, NULL),
+			 MSGPACK_UNPACK_SUCCESS);
+	return up->data;
+}
+
+static void big_free(msgpack_sbuffer *sb, msgpack_unpacked *up)
+{
+	msgpack_unpacked_destroy(up);
+	msgpack_sbuffer_destroy(sb);
+}
+
 static void test_required_fields(void **state)
 {
 	struct fx *f = *state;
 	msgpack_sbuffer sb;
-	msgpack_packer pk;
 	msgpack_unpacked up;
 	char *big;
 
@@ -220,23 +255,28 @@ static void test_required_fields(void **state)
 	refused(f, stt_obj(&f->t, "{\"class_uid\":1,\"time\":1,\"device\":{\"uid\":\"h1\"},\"x\":"
 				  "[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]}"),
 		"record nests deeper than 16");
-	/* More than 1 MiB of JSON. */
-	big = malloc((1u << 20) + 1);
+	/* More than 1 MiB of msgpack. */
+	big = calloc(1, 1u << 20);
 	memset(big, 'a', 1u << 20);
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, 4);
-	msgpack_pack_str_with_body(&pk, "class_uid", 9), msgpack_pack_int(&pk, 1001);
-	msgpack_pack_str_with_body(&pk, "time", 4), msgpack_pack_int(&pk, 1);
-	msgpack_pack_str_with_body(&pk, "device", 6), msgpack_pack_map(&pk, 1);
-	msgpack_pack_str_with_body(&pk, "uid", 3), msgpack_pack_str_with_body(&pk, "h1", 2);
-	msgpack_pack_str_with_body(&pk, "big", 3);
-	msgpack_pack_str_with_body(&pk, big, 1u << 20);
-	msgpack_unpacked_init(&up);
-	assert_int_equal(msgpack_unpack_next(&up, sb.data, sb.size, NULL), MSGPACK_UNPACK_SUCCESS);
-	refused(f, up.data, "record is more than 1048576 bytes as JSON");
-	msgpack_unpacked_destroy(&up);
-	msgpack_sbuffer_destroy(&sb);
+	refused(f, big_record(&sb, &up, 1001, big, 1u << 20),
+		"record is more than 1048576 bytes as msgpack");
+	big_free(&sb, &up);
+	/* 200,000 NULs are 200 kB of msgpack, 1.2 MB of JSON ("\u0000"): an
+	 * event is taken (stored as msgpack); a check, kept as JSON, is not. */
+	memset(big, 0, 200000);
+	refused(f, big_record(&sb, &up, 2003, big, 200000),
+		"record is more than 1048576 bytes as JSON");
+	big_free(&sb, &up);
+	{
+		struct st_err err = {{0}};
+		msgpack_object r = big_record(&sb, &up, 1001, big, 200000);
+
+		assert_int_equal(stt_chunk(f->s, "h1", "big", &r, 1, NULL, &err), 0);
+		big_free(&sb, &up);
+		assert_true(stt_int(f->dir, "SELECT length(record) FROM events") < 200100);
+		assert_true(stt_int(f->dir, "SELECT length(mpjson(record)) FROM events") >
+			    6 * 200000);
+	}
 	free(big);
 }
 
@@ -269,7 +309,7 @@ static void test_liberal(void **state)
 	assert_int_equal(stt_int(f->dir, "SELECT count(*) FROM events WHERE class_uid = 1007 AND"
 					 " pid IS NULL AND exe IS NULL AND detail IS NULL AND"
 					 " activity_id IS NULL"), 1);
-	v = stt_text(f->dir, "SELECT record FROM events WHERE class_uid = 4001");
+	v = stt_text(f->dir, "SELECT mpjson(record) FROM events WHERE class_uid = 4001");
 	assert_string_equal(v, "{\"class_uid\":4001,\"activity_id\":6,\"time\":1700000000001,"
 			       "\"device\":{\"uid\":\"h1\"},\"src_endpoint\":{\"ip\":\"::1\"}}");
 	free(v);
@@ -278,13 +318,13 @@ static void test_liberal(void **state)
 	/* The column is cut to 4 KiB; the record keeps all 5000 bytes. */
 	assert_int_equal(stt_int(f->dir, "SELECT length(path) FROM events WHERE time = %lld",
 				 STT_T0 + 2), 4096);
-	assert_int_equal(stt_int(f->dir, "SELECT length(json_extract(record, '$.file.path'))"
+	assert_int_equal(stt_int(f->dir, "SELECT length(json_extract(mpjson(record), '$.file.path'))"
 					 " FROM events WHERE time = %lld", STT_T0 + 2), 5000);
 	/* A bad byte and a NUL become U+FFFD in the column, JSON escapes the NUL. */
 	v = stt_text(f->dir, "SELECT path FROM events WHERE time = %lld", STT_T0 + 3);
 	assert_string_equal(v, "/tmp/\xef\xbf\xbd\xef\xbf\xbdx");
 	free(v);
-	v = stt_text(f->dir, "SELECT record FROM events WHERE time = %lld", STT_T0 + 3);
+	v = stt_text(f->dir, "SELECT mpjson(record) FROM events WHERE time = %lld", STT_T0 + 3);
 	assert_non_null(strstr(v, "\"/tmp/\xef\xbf\xbd\\u0000x\""));
 	free(v);
 	assert_int_equal(stt_int(f->dir, "SELECT count(*) FROM events WHERE class_uid = 2003"), 1);
@@ -576,8 +616,9 @@ static void test_schema(void **state)
 
 	one(f, "h1", "1", stt_obj(&f->t, FILE_EV("h1", "/etc/passwd"), STT_T0));
 	st_close(f->s);
-	assert_int_equal(stt_int(f->dir, "PRAGMA user_version"), 1);
+	assert_int_equal(stt_int(f->dir, "PRAGMA user_version"), 2);
 	assert_int_equal(stt_int(f->dir, "PRAGMA application_id"), 0x5647434c);
+	assert_int_equal(stt_int(f->dir, "PRAGMA page_size"), 16384);
 	/* Reopened, everything is there, and the chunk is still known. */
 	f->s = stt_open(f->dir);
 	assert_int_equal(count(f, "events"), 1);
@@ -621,6 +662,95 @@ static void test_schema(void **state)
 	tu_rmroot(f->dir);		/* teardown's is a fresh one */
 	f->dir = tu_mkroot();
 	f->s = stt_open(f->dir);
+}
+
+static char *print_events_json(struct st *s)
+{
+	struct st_query q = {.format = ST_JSON, .now = time(NULL)};
+	struct st_err err = {{0}};
+	char *text = NULL;
+	size_t n = 0;
+	FILE *out = open_memstream(&text, &n);
+
+	if (st_print_events(s, &q, out, &err))
+		fail_msg("st_print_events: %s", err.msg);
+	fclose(out);
+	return text;
+}
+
+/* A store of schema 1 kept each event's JSON text; schema 2 keeps msgpack.
+ * Version 2 altered no table, so a version 1 store is a version 2 one with
+ * JSON text in events.record and user_version 1. Opened, it migrates, and
+ * the events query prints old and new records alike. */
+static void test_migrate_v1(void **state)
+{
+	struct fx *f = *state;
+	static const char old[] = "{\"class_uid\":1001,\"time\":1700000000000,"
+				  "\"device\":{\"uid\":\"h1\"},\"old\":true}";
+	struct st_err err = {{0}};
+	char path[512], sql[512], *text;
+	struct st *ro = NULL;
+	sqlite3 *db;
+
+	one(f, "h1", "1", stt_obj(&f->t, FILE_EV("h1", "/etc/old"), STT_T0));
+	st_close(f->s);
+	f->s = NULL;
+	snprintf(path, sizeof(path), "%s/vigil.db", f->dir);
+	snprintf(sql, sizeof(sql), "UPDATE events SET record = '%s'; PRAGMA user_version = 1",
+		 old);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	/* A query does not migrate: it asks for the collector to be started. */
+	assert_int_equal(st_open_flags(&ro, f->dir, ST_OPEN_READONLY, &err), -1);
+	assert_non_null(strstr(err.msg, "schema version 1 is older"));
+	f->s = stt_open(f->dir);
+	assert_int_equal(stt_int(f->dir, "PRAGMA user_version"), 2);
+	one(f, "h1", "2", stt_obj(&f->t, FILE_EV("h1", "/etc/new"), STT_T0 + 1));
+	assert_int_equal(stt_int(f->dir, "SELECT count(*) FROM events WHERE"
+					 " typeof(record) = 'text'"), 1);
+	text = print_events_json(f->s);
+	assert_non_null(strstr(text, old));
+	assert_non_null(strstr(text, "\"record\":{\"class_uid\":1001,"));
+	assert_non_null(strstr(text, "\"file\":{\"path\":\"/etc/new\"}"));
+	free(text);
+}
+
+/* Ingest hands the store the bytes it received: they are stored as they
+ * are, not packed again (a 2-byte str in a str8 header shows which). */
+static void test_raw_bytes(void **state)
+{
+	struct fx *f = *state;
+	static const unsigned char raw[] = {
+		0x84, 0xa9, 'c', 'l', 'a', 's', 's', '_', 'u', 'i', 'd', 0xcd, 0x03, 0xe9,
+		0xa4, 't', 'i', 'm', 'e', 0x01,
+		0xa6, 'd', 'e', 'v', 'i', 'c', 'e', 0x81, 0xa3, 'u', 'i', 'd', 0xd9, 0x02, 'h', '1',
+		0xa4, 'f', 'i', 'l', 'e', 0x81, 0xa4, 'p', 'a', 't', 'h', 0xa2, '/', 'x',
+	};
+	struct st_err err = {{0}};
+	msgpack_zone z;
+	msgpack_object o;
+	size_t off = 0;
+	bool seen;
+	char hex[2 * sizeof(raw) + 1], *v, *text;
+
+	assert_true(msgpack_zone_init(&z, 1024));
+	assert_int_equal(msgpack_unpack((const char *)raw, sizeof(raw), &off, &z, &o),
+			 MSGPACK_UNPACK_SUCCESS);
+	assert_int_equal(st_chunk_begin(f->s, "h1", "raw", &seen, &err), 0);
+	assert_int_equal(st_record_raw(f->s, "t", 0, &o, raw, sizeof(raw), &err), 0);
+	assert_int_equal(st_chunk_commit(f->s, &err), 0);
+	msgpack_zone_destroy(&z);
+	for (size_t i = 0; i < sizeof(raw); i++)
+		snprintf(hex + 2 * i, 3, "%02X", raw[i]);
+	v = stt_text(f->dir, "SELECT hex(record) FROM events");
+	assert_string_equal(v, hex);
+	free(v);
+	assert_int_equal(stt_int(f->dir, "SELECT pid IS NULL AND path = '/x' FROM events"), 1);
+	text = print_events_json(f->s);
+	assert_non_null(strstr(text, "\"record\":{\"class_uid\":1001,\"time\":1,"
+				     "\"device\":{\"uid\":\"h1\"},\"file\":{\"path\":\"/x\"}}"));
+	free(text);
 }
 
 static void test_corrupt(void **state)
@@ -742,11 +872,11 @@ static void test_crash(void **state)
 	 * and all its records are there. */
 	assert_int_equal(stt_int(f->dir, "SELECT count(*) FROM chunks WHERE"
 				 " CAST(substr(chunk, 4) AS INTEGER) < %u", next), reported);
-	assert_int_equal(stt_int(f->dir, "SELECT count(*) FROM (SELECT json_extract(record,"
+	assert_int_equal(stt_int(f->dir, "SELECT count(*) FROM (SELECT json_extract(mpjson(record),"
 				 " '$.unmapped.t.chunk') c FROM events WHERE c < %u GROUP BY c"
 				 " HAVING count(*) = %d)", next, CRASH_RECORDS), reported);
 	/* Whatever else was committed is whole, and nothing is there twice. */
-	assert_int_equal(stt_int(f->dir, "SELECT count(*) FROM (SELECT json_extract(record,"
+	assert_int_equal(stt_int(f->dir, "SELECT count(*) FROM (SELECT json_extract(mpjson(record),"
 				 " '$.unmapped.t.chunk') c, count(*) n FROM events GROUP BY c"
 				 " HAVING n != %d)", CRASH_RECORDS), 0);
 	assert_int_equal(count(f, "events"), count(f, "chunks") * CRASH_RECORDS);
@@ -770,6 +900,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_certs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reporting, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_schema, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_v1, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_raw_bytes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash, setup, teardown),
 	};
