@@ -35,6 +35,7 @@
 #define DRIFT_TICK_MS 50
 #define STATUS_MS 5000
 #define STOP_GRACE_MS 5000
+#define RESCAN_INTERVAL_S 300	/* the last resort's walk of the watched set */
 
 struct checks {
 	pthread_t th;
@@ -381,31 +382,11 @@ static void on_hup(void *u)
 
 /* ---- sources, opened from the configuration --------------------------------- */
 
-static int open_mode(int mode, struct vg_source *s, const struct vg_source_opts *so,
-		     struct vg_err *err)
-{
-	switch (mode) {
-	case VG_MODE_BPF: return bpf_source_open(s, so, err);
-	case VG_MODE_FANOTIFY: return fan_source_open(s, so, err);
-	case VG_MODE_HYBRID: return hybrid_source_open(s, so, err);
-	default: return rescan_source_open(s, so, 300, err);
-	}
-}
-
 static int open_source(struct daemon *d, const struct vg_strv *paths, struct vg_err *err)
 {
 	struct vg_source_opts so = {.paths = paths, .process_events = d->cfg.run.process_events};
 
-	if (d->cfg.run.mode >= 0)
-		return open_mode(d->cfg.run.mode, &d->source, &so, err);
-	for (int m = VG_MODE_BPF; m <= VG_MODE_RESCAN; m++) {
-		struct vg_err why = {{0}};
-
-		if (open_mode(m, &d->source, &so, &why) == 0)
-			return 0;
-		log_warn("%s mode unavailable: %s", mode_name((enum vg_mode)m), why.msg);
-	}
-	return vg_errf(err, "no event source can run here");
+	return source_open(&d->source, d->cfg.run.mode, &so, RESCAN_INTERVAL_S, err);
 }
 
 /* A FIM root missing on this host (no cron installed, say) would make

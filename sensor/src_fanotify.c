@@ -127,9 +127,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/fanotify.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/timerfd.h>
 #include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
@@ -348,6 +350,10 @@ struct move {				/* legacy: half of a rename, waiting */
 
 struct fan {
 	int fd;
+	/* batch_ms > 0: epfd holds fd and tfd; see fan_poll */
+	int epfd, tfd;
+	unsigned batch_ms;
+	bool resting;			/* fd disarmed until tfd expires */
 	bool rename_ev;			/* FAN_RENAME: old and new in one event */
 	bool marked_any;		/* a mark was accepted: the masks are final */
 	uint64_t mask;			/* every event asked for */
@@ -1897,14 +1903,53 @@ static void on_buffer(struct fan *f, size_t len)
 
 static int fan_fd(void *impl)
 {
-	return ((struct fan *)impl)->fd;
+	struct fan *f = impl;
+
+	return f->batch_ms ? f->epfd : f->fd;
+}
+
+/*
+ * Batching (batch_ms > 0). A reader asleep on the queue is woken by every
+ * event, and each wakeup is a cross-CPU interrupt the writing process pays
+ * for, which in a VM costs more than the event itself. So after a read
+ * that found events the queue is left alone for batch_ms: the fd stays in
+ * epfd with no event asked (EPOLLONESHOT would not do: nobody calls
+ * epoll_wait on epfd, the loop polls it nested), so the kernel queues
+ * without waking anyone and merges what repeats (a file written again and
+ * again becomes one event). When the timer expires the queue is read;
+ * found empty, the fd asks for EPOLLIN again. Events are late by batch_ms
+ * at most; the queue (16384 events) outlasts that at any rate this
+ * machine can write, and an overflow is repaired as always.
+ */
+static int rest(struct fan *f, bool resting)
+{
+	struct itimerspec t = {.it_value = {.tv_sec = f->batch_ms / 1000,
+					    .tv_nsec = (long)(f->batch_ms % 1000) * 1000000L}};
+	struct epoll_event ev = {.events = resting ? 0 : EPOLLIN};
+
+	if (resting != f->resting && epoll_ctl(f->epfd, EPOLL_CTL_MOD, f->fd, &ev))
+		return -1;
+	f->resting = resting;
+	return resting ? timerfd_settime(f->tfd, 0, &t, NULL) : 0;
+}
+
+/* Whether to read the queue now (batching: only once the timer expired). */
+static bool due(struct fan *f)
+{
+	uint64_t n;
+
+	if (!f->batch_ms || !f->resting)
+		return true;
+	return read(f->tfd, &n, sizeof(n)) == (ssize_t)sizeof(n);
 }
 
 static int fan_poll(void *impl, vg_event_fn fn, void *u)
 {
 	struct fan *f = impl;
-	int rc = 0;
+	int rc = 0, reads = 0;
 
+	if (!due(f))
+		return 0;
 	f->fn = fn;
 	f->u = u;
 	f->delivered = 0;
@@ -1923,11 +1968,16 @@ static int fan_poll(void *impl, vg_event_fn fn, void *u)
 		}
 		if (n == 0)
 			break;
+		reads++;
 		on_buffer(f, (size_t)n);
 	}
 	moves_flush(f);
 	if (f->reseed)
 		reseed(f);
+	if (f->batch_ms && !rc && rest(f, reads > 0)) {
+		log_err("fanotify: batching: %s", strerror(errno));
+		rc = -1;
+	}
 	return rc ? rc : f->delivered;
 }
 
@@ -2046,6 +2096,10 @@ static void fan_close(void *impl)
 		return;
 	if (f->fd >= 0)
 		close(f->fd);
+	if (f->epfd >= 0)
+		close(f->epfd);
+	if (f->tfd >= 0)
+		close(f->tfd);
 	for (size_t i = 0; i < f->nfs; i++) {
 		close(f->fs[i].mfd);
 		free(f->fs[i].path);
@@ -2090,7 +2144,7 @@ static int fan_init(struct fan *f, struct vg_err *err)
 	const unsigned evf = O_RDONLY | O_LARGEFILE | O_CLOEXEC;
 	bool legacy = getenv("VIGIL_FANOTIFY_LEGACY") != NULL;
 
-	f->fd = -1;
+	f->fd = f->epfd = f->tfd = -1;
 	if (!legacy) {
 		f->fd = fanotify_init(base | FAN_REPORT_DFID_NAME_TARGET, evf);
 		if (f->fd < 0 && errno != EINVAL)
@@ -2100,6 +2154,19 @@ static int fan_init(struct fan *f, struct vg_err *err)
 	if (f->fd < 0 && (f->fd = fanotify_init(base | FAN_REPORT_DFID_NAME, evf)) < 0)
 		return init_error(err, errno);
 	set_masks(f);
+	return 0;
+}
+
+static int batch_open(struct fan *f, unsigned ms, struct vg_err *err)
+{
+	struct epoll_event ev = {.events = EPOLLIN};
+
+	f->batch_ms = ms;
+	f->epfd = epoll_create1(EPOLL_CLOEXEC);
+	f->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (f->epfd < 0 || f->tfd < 0 || epoll_ctl(f->epfd, EPOLL_CTL_ADD, f->fd, &ev) ||
+	    epoll_ctl(f->epfd, EPOLL_CTL_ADD, f->tfd, &(struct epoll_event){.events = EPOLLIN}))
+		return vg_errf(err, "fanotify: batching: %s", strerror(errno));
 	return 0;
 }
 
@@ -2115,6 +2182,8 @@ int fan_source_open(struct vg_source *s, const struct vg_source_opts *o, struct 
 	for (size_t i = 0; o->paths && i < o->paths->n; i++)
 		if (fan_add(f, o->paths->v[i], err))
 			goto fail;
+	if (o->batch_ms && batch_open(f, o->batch_ms, err))
+		goto fail;
 	if (o->process_events)
 		log_info("fanotify: no process events in this mode");
 	log_info("fanotify: %zu path(s) on %zu filesystem(s), %zu directories marked; renames %s; "

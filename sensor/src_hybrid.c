@@ -21,6 +21,8 @@
 
 #include "watch.h"
 
+#define HY_BATCH_MS 10	/* file events late by this much, in exchange for no wakeups */
+
 struct hybrid {
 	struct vg_source proc, file;
 	int epfd;
@@ -85,6 +87,11 @@ int hybrid_source_open(struct vg_source *s, const struct vg_source_opts *o, stru
 	po.process_only = true;
 	po.process_events = true;	/* the table needs them, shown or not */
 	fo.process_events = false;
+	/* The process table keeps exited actors for 30 s, so reading file
+	 * events late costs no attribution here (it would in fanotify mode,
+	 * which reads actors from /proc). */
+	if (!fo.batch_ms)
+		fo.batch_ms = HY_BATCH_MS;
 	if (fan_source_open(&h->file, &fo, err) || bpf_source_open(&h->proc, &po, err))
 		goto fail;
 	h->epfd = epoll_create1(EPOLL_CLOEXEC);

@@ -182,34 +182,6 @@ static int resolve_paths(struct watch_opts *o, struct vg_strv *out, struct vg_er
 	return 0;
 }
 
-static int open_mode(int mode, struct vg_source *s, const struct vg_source_opts *so,
-		     int interval, struct vg_err *err)
-{
-	switch (mode) {
-	case VG_MODE_BPF: return bpf_source_open(s, so, err);
-	case VG_MODE_FANOTIFY: return fan_source_open(s, so, err);
-	case VG_MODE_HYBRID: return hybrid_source_open(s, so, err);
-	default: return rescan_source_open(s, so, interval, err);
-	}
-}
-
-/* auto: the first source that runs here, each refusal said out loud. */
-static int open_source(const struct watch_opts *o, struct vg_source *s,
-		       const struct vg_source_opts *so, struct vg_err *err)
-{
-	if (o->mode >= 0)
-		return open_mode(o->mode, s, so, o->interval, err);
-	for (int m = VG_MODE_BPF; m <= VG_MODE_RESCAN; m++) {
-		struct vg_err why = {{0}};
-		if (open_mode(m, s, so, o->interval, &why) == 0)
-			return 0;
-		log_warn("%s mode unavailable: %s", mode_name((enum vg_mode)m), why.msg);
-		if (m == VG_MODE_RESCAN)
-			return vg_errf(err, "no event source can run here: %s", why.msg);
-	}
-	return -1;
-}
-
 static void on_event(void *u, const struct vg_event *ev)
 {
 	struct watch_run *w = u;
@@ -334,7 +306,7 @@ static int run(struct watch_opts *o, const struct vg_strv *paths, struct drift *
 
 	if (!(w.loop = loop_new(err)))
 		return -1;
-	if (open_source(o, &w.src, &so, err))
+	if (source_open(&w.src, o->mode, &so, o->interval, err))
 		goto out_loop;
 	w.pt = proctab_new("/proc");
 	/* --fim repairs drops from the FIM baseline, not from a snapshot. */

@@ -61,6 +61,9 @@ struct vg_source_opts {
 	const struct vg_strv *ignore_comm;	/* processes whose events are dropped */
 	size_t ring_bytes;		/* bpf ring buffer: a power of two; 0 = 8 MiB */
 	bool process_only;		/* bpf: no file events, no syscall tracepoints */
+	unsigned batch_ms;		/* fanotify: read the queue at most this often
+					 * while events keep coming (src_fanotify.c,
+					 * fan_poll); 0: as each comes */
 };
 
 /* The same operations for every source. */
@@ -82,6 +85,11 @@ int fan_source_open(struct vg_source *s, const struct vg_source_opts *o, struct 
 int rescan_source_open(struct vg_source *s, const struct vg_source_opts *o, int interval_s,
 		       struct vg_err *err);
 int hybrid_source_open(struct vg_source *s, const struct vg_source_opts *o, struct vg_err *err);
+/* source.c: mode is an enum vg_mode, or -1 for auto: hybrid, bpf, fanotify,
+ * then rescan (every interval_s), the first that opens; each refusal is
+ * logged as a warning. */
+int source_open(struct vg_source *s, int mode, const struct vg_source_opts *o, int interval_s,
+		struct vg_err *err);
 
 /* ---- rescan.c: what a walk of the watched set can tell ----------------- */
 

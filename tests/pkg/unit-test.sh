@@ -10,8 +10,8 @@
 #   - `vigil run` before enrolling fails and is retried up to the start limit;
 #   - the real thing, as docs/install.md tells the operator: the collector
 #     started, a token made, `vigil enroll`, `systemctl start vigil`; then
-#     the collector knows the host (bpf mode, reporting), its check results
-#     and a marked process start; `vigil status` says connected; the
+#     the collector knows the host (reporting, in hybrid mode: auto's
+#     first), its check results and a marked process start; `vigil status` says connected; the
 #     collector runs as its own user without capabilities, the CA a root
 #     `token create` made is its own, and no token secret reaches the
 #     journal; reload keeps the sensor running; both stop cleanly;
@@ -218,20 +218,20 @@ done
 	bad "vigil is not running: $(journal | tail -5)"
 grep -q '^collector: 127.0.0.1:24224, connected,' "$tmp/status" && ok || bad "vigil status: $(cat "$tmp/status")"
 grep -q "^host id:   $host\$" "$tmp/status" && ok || bad "vigil status names no host $host: $(cat "$tmp/status")"
-# The collector knows the host, reporting in bpf mode.
+# The collector knows the host, reporting in hybrid mode (auto's first).
 for _ in $(seq 60); do
 	in_ct $C hosts --format json >"$tmp/hosts.json" 2>"$tmp/err" &&
 		python3 - "$tmp/hosts.json" "$host" <<'PY' && break
 import json, sys
 h = [x for x in json.load(open(sys.argv[1])) if x.get("id") == sys.argv[2]]
-sys.exit(0 if h and h[0].get("mode") == "bpf" and h[0].get("status") == "reporting" else 1)
+sys.exit(0 if h and h[0].get("mode") == "hybrid" and h[0].get("status") == "reporting" else 1)
 PY
 	sleep 1
 done
-python3 - "$tmp/hosts.json" "$host" <<'PY' && ok || bad "$C hosts: not $host in bpf mode, reporting: $(cat "$tmp/hosts.json" "$tmp/err")"
+python3 - "$tmp/hosts.json" "$host" <<'PY' && ok || bad "$C hosts: not $host in hybrid mode, reporting: $(cat "$tmp/hosts.json" "$tmp/err")"
 import json, sys
 h = [x for x in json.load(open(sys.argv[1])) if x.get("id") == sys.argv[2]]
-sys.exit(0 if h and h[0].get("mode") == "bpf" and h[0].get("status") == "reporting" else 1)
+sys.exit(0 if h and h[0].get("mode") == "hybrid" and h[0].get("status") == "reporting" else 1)
 PY
 in_ct $C hosts | head -3
 # Its check results: as many as the baseline has checks here.

@@ -225,11 +225,11 @@ static char *mkdir_in(const char *dir, const char *name)
 
 /* Watches x->dir, or the name under it when watch is set. */
 static struct fx *fx_open_at(void (*prepare)(const char *dir), const char *ignore,
-			     const char *watch)
+			     const char *watch, unsigned batch_ms)
 {
 	struct fx *x = xcalloc(1, sizeof(*x));
 	struct vg_strv paths = {0}, ign = {0};
-	struct vg_source_opts o = {.paths = &paths, .ignore_comm = &ign};
+	struct vg_source_opts o = {.paths = &paths, .ignore_comm = &ign, .batch_ms = batch_ms};
 	char buf[EV_COMM_LEN] = "";	/* a comm is at most 15 bytes */
 	FILE *f = fopen("/proc/self/comm", "r");
 
@@ -264,12 +264,12 @@ static struct fx *fx_open_at(void (*prepare)(const char *dir), const char *ignor
 
 static struct fx *fx_open_ignoring(void (*prepare)(const char *dir), const char *ignore)
 {
-	return fx_open_at(prepare, ignore, NULL);
+	return fx_open_at(prepare, ignore, NULL, 0);
 }
 
 static struct fx *fx_open(void (*prepare)(const char *dir))
 {
-	return fx_open_at(prepare, NULL, NULL);
+	return fx_open_at(prepare, NULL, NULL, 0);
 }
 
 static void fx_close(struct fx *x)
@@ -1027,7 +1027,7 @@ static void t_root_made_again(void **state)
  * made again, the new file is watched. */
 static void t_file_root(void **state)
 {
-	struct fx *x = fx_open_at(prepare_files, NULL, "mod");
+	struct fx *x = fx_open_at(prepare_files, NULL, "mod", 0);
 	char *p = in(x->dir, "mod"), *sib = in(x->dir, "del"), *tmp = in(x->dir, "mod.tmp");
 	uint64_t before;
 
@@ -1139,6 +1139,73 @@ static void t_overflow(void **state)
 	fx_close(x);
 }
 
+static bool readable(struct fx *x, int ms)
+{
+	struct pollfd pfd = {x->s.fd(x->s.impl), POLLIN, 0};
+
+	return poll(&pfd, 1, ms) == 1;
+}
+
+static void write_n(const char *path, int n)
+{
+	for (int i = 0; i < n; i++) {
+		int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+		assert_true(fd >= 0);
+		assert_int_equal(write(fd, "x", 1), 1);
+		close(fd);
+	}
+}
+
+/* Batching: the first event is read at once; then, while the source
+ * rests, its fd stays quiet however many events come (no reader is woken),
+ * the kernel merges the repeats, and nothing is lost: the file's change
+ * is reported when the rest ends. Quiet again, the next event is read at
+ * once. */
+static void t_batched(void **state)
+{
+	const unsigned rest_ms = 400;
+	struct fx *x = fx_open_at(prepare_files, NULL, NULL, rest_ms);
+	char *p = in(x->dir, "mod");
+	uint64_t before;
+	long long t0;
+
+	(void)state;
+	write_n(p, 1);
+	assert_true(readable(x, WAIT_MS));
+	pump(x, 0);
+	assert_non_null(find(x, EV_MODIFY, p, NULL));
+	forget(x);
+	/* Resting: 1000 writes, and the fd is not readable before the rest
+	 * ends (rest_ms counts from the read above; half of it is safe). */
+	t0 = now_ms();
+	before = received(x);
+	write_n(p, 1000);
+	if (now_ms() - t0 < rest_ms / 4)
+		assert_false(readable(x, (int)rest_ms / 4));
+	pump(x, 0);
+	if (now_ms() - t0 < rest_ms / 2)
+		assert_int_equal(x->n, 0);	/* a poll while resting reads nothing */
+	for (long long end = now_ms() + WAIT_MS; !find(x, EV_MODIFY, p, NULL) && now_ms() < end;)
+		pump(x, 100);
+	assert_non_null(find(x, EV_MODIFY, p, NULL));
+	/* 2000 kernel events (a modify and a close each) were merged into a
+	 * few: what the rest is for. */
+	assert_true(received(x) - before < 100);
+	/* The rest ends with a read that finds the queue empty, and the fd is
+	 * armed again: the next write is read as soon as it is made. */
+	for (long long end = now_ms() + 3 * rest_ms; now_ms() < end;)
+		pump(x, 50);
+	forget(x);
+	t0 = now_ms();
+	write_n(p, 1);
+	assert_true(readable(x, WAIT_MS));
+	assert_true(now_ms() - t0 < rest_ms / 2);
+	pump(x, 0);
+	assert_non_null(find(x, EV_MODIFY, p, NULL));
+	free(p);
+	fx_close(x);
+}
+
 static void t_missing_path_is_an_error(void **state)
 {
 	struct vg_strv paths = {0};
@@ -1175,6 +1242,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(t_create),
 		cmocka_unit_test(t_modify),
+		cmocka_unit_test(t_batched),
 		cmocka_unit_test(t_delete),
 		cmocka_unit_test(t_rename),
 		cmocka_unit_test(t_chmod),
