@@ -87,7 +87,7 @@ int ccfg_size(const char *s, uint64_t *out)
 	} units[] = {{"", 1}, {"B", 1}, {"K", 1u << 10}, {"KiB", 1u << 10}, {"M", 1u << 20},
 		     {"MiB", 1u << 20}, {"G", 1u << 30}, {"GiB", 1u << 30}};
 	const char *rest;
-	uint64_t v;
+	uint64_t v = 0;	/* -O3 cannot see set_int fill it */
 
 	if (number(s, &v, &rest))
 		return -1;
@@ -105,7 +105,7 @@ int ccfg_duration(const char *s, uint64_t *ms)
 	} units[] = {{"", 1000}, {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000},
 		     {"d", 86400000}};
 	const char *rest;
-	uint64_t v;
+	uint64_t v = 0;	/* -O3 cannot see set_int fill it */
 
 	if (number(s, &v, &rest))
 		return -1;
@@ -246,7 +246,7 @@ static int check_name(const char *s)
 static int set_int(struct yp *y, const char *key, uint64_t lo, uint64_t hi, uint64_t *out,
 		   int (*conv)(const char *, uint64_t *), const char *what)
 {
-	uint64_t v;
+	uint64_t v = 0;	/* -O3 cannot see set_int fill it */
 
 	if (want_scalar(y, key))
 		return -1;
@@ -293,7 +293,7 @@ static int limit(struct yp *y, struct ccfg_limits *l, const struct lfield *f)
 								 ccfg_duration};
 	static const char *const what[] = {"a number", "a size", "a duration"};
 	char key[64];
-	uint64_t v;
+	uint64_t v = 0;	/* -O3 cannot see set_int fill it */
 
 	snprintf(key, sizeof(key), "limits.%s", f->name);
 	if (set_int(y, key, f->lo, f->hi, &v, conv[f->kind], what[f->kind]))
@@ -342,7 +342,7 @@ static int limits(struct yp *y, struct ccfg_limits *l)
 /* One top-level key and its value. */
 static int top_key(struct yp *y, struct ccfg *c, const char *key)
 {
-	uint64_t v;
+	uint64_t v = 0;	/* -O3 cannot see set_int fill it */
 
 	if (!strcmp(key, "listen"))
 		return set_list(y, key, c->listen, &c->n_listen, CCFG_LISTEN_MAX, check_listen);

@@ -210,7 +210,7 @@ static int read_head(struct outbox *ob, const char *name, size_t max, unsigned c
 int ob_read_file(struct outbox *ob, const char *name, size_t max, unsigned char **buf,
 		 size_t *len, struct vg_err *err)
 {
-	uint64_t size;
+	uint64_t size = 0;	/* -O3 cannot see read_head fill it */
 	int r = read_head(ob, name, max, buf, len, &size, err);
 
 	if (r == 0 && size > max) {
@@ -499,7 +499,7 @@ int ob_log_load(struct outbox *ob, uint64_t *seq, bool *rewrite, struct vg_err *
 		     (size_t)OB_BATCH_RECORDS_MAX * (OB_ENT_HDR - OB_FWD_ENT), len, off;
 	struct vg_err why = {.msg = "past the size of any batch"};
 	unsigned char *buf;
-	uint64_t size;
+	uint64_t size = 0;	/* -O3 cannot see read_head fill it */
 	int r;
 
 	*seq = 0;

@@ -146,12 +146,10 @@ static void aligned(const char *text, const char *word)
 static const char *line(const char *text, int n)
 {
 	static char buf[1024];
-	const char *end;
 
 	while (n-- > 0)
 		text = strchr(text, '\n') + 1;
-	end = strchr(text, '\n');
-	snprintf(buf, sizeof(buf), "%.*s", (int)(end - text), text);
+	snprintf(buf, sizeof(buf), "%.*s", (int)strcspn(text, "\n"), text);
 	return buf;
 }
 
