@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@
 #include "forward.h"
 #include "ident.h"
 #include "link.h"
+#include "outbox.h"
 
 #define TOKEN_MAX	512
 #define REPLY_MAX	(64u << 10)	/* a reply holds two certificates */
@@ -163,15 +165,109 @@ static int write_identity(const char *dir, const struct reply *r, const struct t
 
 static void rm_identity_dir(const char *dir)
 {
-	static const char *const names[] = {"host.key", "host.crt", "ca.crt", "collector",
-					    "host.key.tmp", "host.crt.tmp", "ca.crt.tmp",
-					    "collector.tmp"};
-	char p[PATH_MAX];
+	struct vg_err e;
 
-	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++)
-		if (!path_join(p, dir, names[i]))
-			unlink(p);
-	rmdir(dir);
+	ident_rmdir(dir, &e);
+}
+
+/* ---- the identity being replaced, and what the spool still holds of it ---- */
+
+/*
+ * Records are delivered as the host that made them, with its certificate
+ * (never re-tagged: a token must not let anyone rewrite a host's past).
+ * So before a new identity replaces the current one, the spool is asked
+ * what it still holds of the current host; if anything, the current
+ * identity is kept as identity.prev, and `vigil run` sends those batches
+ * with it first. At most one previous identity: while identity.prev still
+ * has batches, enrolling again is refused (or, --discard-previous, they are
+ * given up: `vigil run` moves them to bad/ and sends a gap record).
+ * All of this is decided before the token is spent.
+ */
+struct plan {
+	bool have_cur;
+	struct ident cur;		/* the identity being replaced */
+	struct ob_census cur_held;	/* what the spool holds of it */
+	bool drop_prev;			/* remove identity.prev before installing */
+	char prev_host[PKI_HOSTID_MAX + 1];
+	uint64_t prev_batches;		/* given up with --discard-previous */
+};
+
+static int plan_make(const char *state, bool discard, struct plan *pl, struct vg_err *err)
+{
+	char obdir[PATH_MAX], prevdir[PATH_MAX];
+	struct ob_census pc;
+	struct ident prev;
+	struct stat st;
+	struct vg_err e;
+	int r;
+
+	memset(pl, 0, sizeof(*pl));
+	if (path_join(obdir, state, "outbox") || path_join(prevdir, state, IDENT_PREV))
+		return vg_errf(err, "%s: path too long", state);
+	r = ident_load(&pl->cur, state, &e);
+	if (r < 0)
+		log_warn("the current identity does not load (%s): enrolling anew", e.msg);
+	pl->have_cur = r == 0;
+	if (pl->have_cur && ob_census(obdir, pl->cur.host_id, &pl->cur_held, err))
+		return -1;
+	if (lstat(prevdir, &st) < 0)
+		return 0;
+	r = ident_load_at(&prev, state, IDENT_PREV, &e);
+	if (r != 0) {
+		if (!discard)
+			return vg_errf(err, "%s does not load (%s): remove it, or enroll with "
+				       "--discard-previous", prevdir, r < 0 ? e.msg : "incomplete");
+		pl->drop_prev = true;
+		return 0;
+	}
+	snprintf(pl->prev_host, sizeof(pl->prev_host), "%s", prev.host_id);
+	if (ob_census(obdir, prev.host_id, &pc, err))
+		return -1;
+	if (pc.busy)
+		return vg_errf(err, "%s (host %s) may still hold undelivered batches and `vigil "
+			       "run` is using the spool: wait until `vigil status` shows no previous "
+			       "identity, or stop vigil run and enroll with --discard-previous",
+			       prevdir, prev.host_id);
+	if ((pc.batches || pc.open_log) && !discard)
+		return vg_errf(err, "%" PRIu64 " batches of host %s (%s) are not delivered yet: run "
+			       "`vigil run` until `vigil status` shows no previous identity, or "
+			       "enroll with --discard-previous to give them up", pc.batches +
+			       pc.open_log, prev.host_id, prevdir);
+	pl->prev_batches = pc.batches + pc.open_log;
+	pl->drop_prev = true;
+	return 0;
+}
+
+/* Before identity.new is renamed into place. */
+static int plan_apply(const char *state, const struct plan *pl, const char *new_host,
+		      struct vg_err *err)
+{
+	const struct ob_census *c = &pl->cur_held;
+
+	if (pl->drop_prev) {
+		if (ident_drop_prev(state, err))
+			return -1;
+		if (pl->prev_batches)
+			printf("%" PRIu64 " batches of host %s are given up (--discard-previous): "
+			       "`vigil run` moves them to bad/ and sends a gap record\n",
+			       pl->prev_batches, pl->prev_host);
+	}
+	if (!pl->have_cur || !strcmp(pl->cur.host_id, new_host))
+		return 0;
+	if (!c->busy && !c->batches && !c->open_log)
+		return 0;
+	if (ident_keep_prev(state, err))
+		return -1;
+	if (c->busy)
+		printf("vigil run is running as host %s: restart it to use the new identity; what "
+		       "it spooled is sent as %s (identity kept in %s/" IDENT_PREV ")\n",
+		       pl->cur.host_id, pl->cur.host_id, state);
+	else
+		printf("%" PRIu64 " batches%s of host %s stay spooled; they are sent as %s "
+		       "(identity kept in %s/" IDENT_PREV ")\n", c->batches,
+		       c->open_log ? " and an open one" : "", pl->cur.host_id, pl->cur.host_id,
+		       state);
+	return 0;
 }
 
 /* identity.new replaces identity; the old one is kept as identity.old. */
@@ -194,7 +290,7 @@ static int install(const char *state, struct vg_err *err)
 }
 
 static int enroll(const char *collector, const struct token *t, const char *state,
-		  char host_id[PKI_HOSTID_MAX + 1], struct vg_err *err)
+		  const struct plan *pl, char host_id[PKI_HOSTID_MAX + 1], struct vg_err *err)
 {
 	char dir[PATH_MAX], key[PATH_MAX], host[256] = "";
 	struct tls_err te = {{0}};
@@ -250,7 +346,7 @@ static int enroll(const char *collector, const struct token *t, const char *stat
 	if (reply_parse(&o, &r, err) == 0 && write_identity(dir, &r, t, collector, err) == 0) {
 		snprintf(host_id, PKI_HOSTID_MAX + 1, "%.*s", (int)r.host_id->via.str.size,
 			 r.host_id->via.str.ptr);
-		rc = install(state, err);
+		rc = plan_apply(state, pl, host_id, err) ? -1 : install(state, err);
 	}
 	msgpack_zone_destroy(&z);
 out:
@@ -265,8 +361,11 @@ out:
 static void usage_enroll(FILE *out)
 {
 	fputs("usage: vigil enroll --collector HOST:PORT --token TOKEN [--state-dir DIR]\n"
+	      "                    [--discard-previous]\n"
 	      "Trades a token from `vigil-collector token create` for this host's certificate;\n"
-	      "the identity is kept in DIR/identity (default " VG_STATE_DIR ").\n",
+	      "the identity is kept in DIR/identity (default " VG_STATE_DIR "). Records still\n"
+	      "spooled under the identity it replaces are sent as that host (DIR/identity.prev);\n"
+	      "--discard-previous gives up those of an earlier identity.prev instead.\n",
 	      out);
 }
 
@@ -276,13 +375,16 @@ int cmd_enroll(int argc, char **argv)
 		{"collector", required_argument, NULL, 'c'},
 		{"token", required_argument, NULL, 't'},
 		{"state-dir", required_argument, NULL, 's'},
+		{"discard-previous", no_argument, NULL, 'd'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
 	const char *collector = NULL, *tok = NULL, *state = VG_STATE_DIR;
 	char host[LINK_ADDR_MAX], port[16], host_id[PKI_HOSTID_MAX + 1] = "";
 	struct vg_err err = {{0}};
+	struct plan pl;
 	struct token t;
+	bool discard = false;
 	int c;
 
 	optind = 1;
@@ -291,6 +393,7 @@ int cmd_enroll(int argc, char **argv)
 		case 'c': collector = optarg; break;
 		case 't': tok = optarg; break;
 		case 's': state = optarg; break;
+		case 'd': discard = true; break;
 		case 'h': usage_enroll(stdout); return 0;
 		default: usage_enroll(stderr); return 2;
 		}
@@ -304,7 +407,11 @@ int cmd_enroll(int argc, char **argv)
 		fprintf(stderr, "vigil enroll: %s\n", err.msg);
 		return 2;
 	}
-	if (enroll(collector, &t, state, host_id, &err)) {
+	if (plan_make(state, discard, &pl, &err)) {
+		fprintf(stderr, "vigil enroll: refused: %s\n", err.msg);
+		return 1;
+	}
+	if (enroll(collector, &t, state, &pl, host_id, &err)) {
 		fprintf(stderr, "vigil enroll: %s\n", err.msg);
 		return 1;
 	}

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
@@ -121,11 +122,17 @@ static int cert_cn(const char *path, char *out, size_t outlen, struct vg_err *er
 
 int ident_load(struct ident *id, const char *state_dir, struct vg_err *err)
 {
+	return ident_load_at(id, state_dir, IDENT_DIR, err);
+}
+
+int ident_load_at(struct ident *id, const char *state_dir, const char *name,
+		  struct vg_err *err)
+{
 	char *addr;
 	struct stat st;
 
 	memset(id, 0, sizeof(*id));
-	if (path_join(id->dir, state_dir, "identity") || path_join(id->key, id->dir, "host.key") ||
+	if (path_join(id->dir, state_dir, name) || path_join(id->key, id->dir, "host.key") ||
 	    path_join(id->cert, id->dir, "host.crt") || path_join(id->ca, id->dir, "ca.crt"))
 		return vg_errf(err, "%s: path too long", state_dir);
 	if (stat(id->dir, &st) < 0 && errno == ENOENT)
@@ -157,4 +164,98 @@ SSL_CTX *ident_ctx(const struct ident *id, struct vg_err *err)
 	if (!ctx)
 		vg_errf(err, "identity in %s: %s", id->dir, te.msg);
 	return ctx;
+}
+
+/* ---- the previous identity ------------------------------------------------------ */
+
+static const struct {
+	const char *name;
+	mode_t mode;
+} ident_files[] = {
+	{"host.key", 0600}, {"host.crt", 0644}, {"ca.crt", 0644}, {"collector", 0644},
+};
+#define IDENT_FILE_MAX (64u << 10)
+
+int ident_rmdir(const char *dir, struct vg_err *err)
+{
+	char p[PATH_MAX], tmp[PATH_MAX];
+
+	for (size_t i = 0; i < sizeof(ident_files) / sizeof(*ident_files); i++) {
+		if (path_join(p, dir, ident_files[i].name) ||
+		    snprintf(tmp, sizeof(tmp), "%s.tmp", p) >= (int)sizeof(tmp))
+			return vg_errf(err, "%s: path too long", dir);
+		unlink(p);
+		unlink(tmp);
+	}
+	if (rmdir(dir) < 0 && errno != ENOENT)
+		return vg_errf(err, "remove %s: %s", dir, strerror(errno));
+	return 0;
+}
+
+static int fsync_path(const char *dir, struct vg_err *err)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0 || fsync(fd) < 0) {
+		vg_errf(err, "%s: fsync: %s", dir, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+int ident_keep_prev(const char *state_dir, struct vg_err *err)
+{
+	char cur[PATH_MAX], prev[PATH_MAX], nw[PATH_MAX], src[PATH_MAX], dst[PATH_MAX];
+	struct stat st;
+
+	if (path_join(cur, state_dir, IDENT_DIR) || path_join(prev, state_dir, IDENT_PREV) ||
+	    path_join(nw, state_dir, IDENT_PREV ".new"))
+		return vg_errf(err, "%s: path too long", state_dir);
+	if (lstat(prev, &st) == 0)
+		return vg_errf(err, "%s exists already", prev);
+	if (ident_rmdir(nw, err))
+		return -1;
+	if (mkdir(nw, 0700) < 0)
+		return vg_errf(err, "%s: %s", nw, strerror(errno));
+	for (size_t i = 0; i < sizeof(ident_files) / sizeof(*ident_files); i++) {
+		size_t len;
+		char *data;
+		int rc;
+
+		if (path_join(src, cur, ident_files[i].name) ||
+		    path_join(dst, nw, ident_files[i].name)) {
+			vg_errf(err, "%s: path too long", state_dir);
+			goto fail;
+		}
+		data = file_get(src, IDENT_FILE_MAX, &len, err);
+		if (!data)
+			goto fail;
+		rc = file_put_atomic(dst, data, len, ident_files[i].mode, err);
+		OPENSSL_cleanse(data, len);	/* the key, too */
+		free(data);
+		if (rc)
+			goto fail;
+	}
+	if (rename(nw, prev) < 0) {
+		vg_errf(err, "rename %s to %s: %s", nw, prev, strerror(errno));
+		goto fail;
+	}
+	return fsync_path(state_dir, err);
+fail:
+	ident_rmdir(nw, &(struct vg_err){{0}});
+	return -1;
+}
+
+int ident_drop_prev(const char *state_dir, struct vg_err *err)
+{
+	char prev[PATH_MAX], nw[PATH_MAX];
+
+	if (path_join(prev, state_dir, IDENT_PREV) || path_join(nw, state_dir, IDENT_PREV ".new"))
+		return vg_errf(err, "%s: path too long", state_dir);
+	if (ident_rmdir(nw, err) || ident_rmdir(prev, err))
+		return -1;
+	return fsync_path(state_dir, err);
 }

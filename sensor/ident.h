@@ -20,6 +20,8 @@
 #include "vigil.h"
 
 #define VG_STATE_DIR "/var/lib/vigil"
+#define IDENT_DIR "identity"
+#define IDENT_PREV "identity.prev"	/* the identity before the last enrollment */
 
 struct ident {
 	char dir[PATH_MAX];
@@ -30,6 +32,27 @@ struct ident {
 
 /* 0; 1 when state_dir has no identity (not enrolled); -1 with err. */
 int ident_load(struct ident *id, const char *state_dir, struct vg_err *err);
+/* The same for state_dir/name (IDENT_DIR or IDENT_PREV). */
+int ident_load_at(struct ident *id, const char *state_dir, const char *name,
+		  struct vg_err *err);
+
+/*
+ * Re-enrollment (docs/outbox.md): records spooled under the old host id
+ * are delivered as that host, with its certificate, so `vigil enroll`
+ * keeps the old identity as STATE/identity.prev while the spool holds
+ * anything made under it, and `vigil run` removes it once that is sent.
+ */
+/* Copies STATE/identity to STATE/identity.prev: each file written and
+ * fsync'd in identity.prev.new (host.key 0600), then one rename, so a crash
+ * leaves either no identity.prev or a whole one. An identity.prev already
+ * there is an error: the caller decides what happens to it first. */
+int ident_keep_prev(const char *state_dir, struct vg_err *err);
+/* Removes STATE/identity.prev (and what a cut-short copy left); 0 also when
+ * there is none. */
+int ident_drop_prev(const char *state_dir, struct vg_err *err);
+/* Removes an identity directory's files and the directory; -1 with err
+ * when the directory stays. */
+int ident_rmdir(const char *dir, struct vg_err *err);
 /* A TLS 1.3 client context presenting the host's certificate. */
 SSL_CTX *ident_ctx(const struct ident *id, struct vg_err *err);
 

@@ -156,8 +156,10 @@ int link_open(struct link *l, const char *addr, SSL_CTX *ctx, int timeout_ms, si
 			tls_err_ssl(&te, "SSL_new");
 		vg_errf(err, "%s: %s", addr, te.msg);
 		link_close(l);
+		l->reached = true;
 		return -1;
 	}
+	l->reached = true;
 	for (;;) {
 		int rc = SSL_connect(l->ssl), r;
 
@@ -170,6 +172,7 @@ int link_open(struct link *l, const char *addr, SSL_CTX *ctx, int timeout_ms, si
 			SSL_free(l->ssl);	/* no close_notify after a failed handshake */
 			l->ssl = NULL;
 			link_close(l);
+			l->reached = true;
 			return -1;
 		}
 	}

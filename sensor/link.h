@@ -15,6 +15,7 @@
 #ifndef VIGIL_LINK_H
 #define VIGIL_LINK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,6 +34,8 @@ struct link {
 	int timeout_ms;
 	unsigned char *in;		/* bytes read, not yet a whole object */
 	size_t in_len, in_cap, in_max;
+	bool reached;			/* link_open made the TCP connection: a failure
+					 * after it was the TLS handshake's */
 };
 
 /* "host:port" or "[v6]:port" into host and port; 0, or -1 with err. */

@@ -253,8 +253,10 @@ static int gap_add(struct outbox *ob, struct vg_err *err)
 	return 0;
 }
 
-/* ob->frame: the open batch (after the pending gap record) as batch seq. */
-static int frame_build(struct outbox *ob, uint64_t seq, struct ob_sealed *s, struct vg_err *err)
+/* ob->frame: the open batch (after the pending gap record, when gap) as
+ * batch seq of sensor. */
+static int frame_build(struct outbox *ob, uint64_t seq, const char *sensor, bool gap,
+		       struct ob_sealed *s, struct vg_err *err)
 {
 	char chunk[OB_CHUNK_SIZE];
 	struct fwd_err fe;
@@ -263,7 +265,7 @@ static int frame_build(struct outbox *ob, uint64_t seq, struct ob_sealed *s, str
 	fwd_batch_clear(&ob->batch);
 	msgpack_sbuffer_clear(&ob->frame);
 	*s = (struct ob_sealed){.seq = seq, .epoch = ob->st.epoch};
-	if (ob_gap_pending(&ob->st)) {
+	if (gap) {
 		if (gap_add(ob, err))
 			return -1;
 		s->t_first = s->t_last = ob->st.gap.until_ns;
@@ -286,7 +288,7 @@ static int frame_build(struct outbox *ob, uint64_t seq, struct ob_sealed *s, str
 		off += OB_ENT_HDR + len;
 	}
 	s->n = ob->batch.n;
-	ob_chunk(chunk, ob->sensor_id, ob->st.epoch, seq);
+	ob_chunk(chunk, sensor, ob->st.epoch, seq);
 	if (fwd_encode_compressed(&ob->frame, ob->tag, &ob->batch, chunk, &fe))
 		return vg_errf(err, "outbox %s: sealing batch %s: %s", ob->dir, chunk, fe.msg);
 	s->size = ob->frame.size;
@@ -370,9 +372,10 @@ void ob_settle(struct outbox *ob, bool carried)
 	drop_do(ob, k);
 }
 
-int ob_seal(struct outbox *ob, struct vg_err *err)
+/* sensor NULL: the spool's own, with the pending gap. */
+static int seal(struct outbox *ob, const char *sensor, struct vg_err *err)
 {
-	bool carried = ob_gap_pending(&ob->st);
+	bool carried = !sensor && ob_gap_pending(&ob->st);
 	uint64_t seq = ob->open_seq;
 	char name[OB_NAME_LEN + 1];
 	struct ob_sealed s;
@@ -380,7 +383,8 @@ int ob_seal(struct outbox *ob, struct vg_err *err)
 	if (!ob->open_n && !carried)
 		return 0;
 	/* Until open.log no longer names the last batch, nothing else moves. */
-	if (log_ready(ob, err) || frame_build(ob, seq, &s, err))
+	if (log_ready(ob, err) ||
+	    frame_build(ob, seq, sensor ? sensor : ob->sensor_id, carried, &s, err))
 		return -1;
 	if (seq >= ob->st.next_seq) {
 		struct ob_state st = ob->st;
@@ -395,6 +399,8 @@ int ob_seal(struct outbox *ob, struct vg_err *err)
 	if (ob_write_file(ob, name, ob->frame.data, ob->frame.size, true, err) ||
 	    ob_fsync_dir(ob, err))
 		return -1;
+	if (sensor && strcmp(sensor, ob->sensor_id))
+		s.sensor = xstrdup(sensor);
 	ob_sealed_push(ob, &s);
 	ob_log_clear(ob);
 	ob->open_seq = ob->next_seq++;
@@ -404,6 +410,16 @@ int ob_seal(struct outbox *ob, struct vg_err *err)
 	if (ob_log_reset(ob, err))	/* retried by log_ready before the next append */
 		log_err("%s", err->msg);
 	return 0;
+}
+
+int ob_seal(struct outbox *ob, struct vg_err *err)
+{
+	return seal(ob, NULL, err);
+}
+
+int ob_seal_as(struct outbox *ob, const char *sensor, struct vg_err *err)
+{
+	return seal(ob, sensor, err);
 }
 
 bool ob_log_full(const struct outbox *ob)
@@ -502,6 +518,17 @@ int ob_peek(struct outbox *ob, size_t i, struct ob_batch *b, struct vg_err *err)
 	return 1;
 }
 
+int ob_chunk_at(const struct outbox *ob, size_t i, char chunk[OB_CHUNK_SIZE])
+{
+	const struct ob_sealed *s;
+
+	if (i >= ob->n)
+		return 1;
+	s = &ob->b[ob->first + i];
+	ob_chunk(chunk, s->sensor ? s->sensor : ob->sensor_id, s->epoch, s->seq);
+	return 0;
+}
+
 int ob_ack(struct outbox *ob, const char *chunk, struct vg_err *err)
 {
 	char sensor[65], mine[OB_CHUNK_SIZE], name[OB_NAME_LEN + 1];
@@ -524,6 +551,75 @@ int ob_ack(struct outbox *ob, const char *chunk, struct vg_err *err)
 	ob->c.acked_records += ob_sealed_at(ob, i)->n;
 	ob->c.last_ack = (int64_t)time(NULL);
 	ob_sealed_remove(ob, i);
+	return ob_fsync_dir(ob, err);
+}
+
+/* ---- batches by the id they were made under ------------------------------ */
+
+int ob_chunk_sensor(const char *chunk, char sensor[OB_SENSOR_MAX + 1])
+{
+	uint64_t epoch, seq;
+
+	return ob_chunk_parse(chunk, sensor, &epoch, &seq);
+}
+
+static const char *sealed_sensor(const struct outbox *ob, const struct ob_sealed *s)
+{
+	return s->sensor ? s->sensor : ob->sensor_id;
+}
+
+void ob_held(const struct outbox *ob, const char *sensor, uint64_t *batches,
+	     uint64_t *records)
+{
+	*batches = *records = 0;
+	if (!sensor)
+		sensor = ob->sensor_id;
+	for (size_t i = 0; i < ob->n; i++) {
+		const struct ob_sealed *s = &ob->b[ob->first + i];
+
+		if (!strcmp(sealed_sensor(ob, s), sensor)) {
+			(*batches)++;
+			*records += s->n;
+		}
+	}
+}
+
+int ob_discard(struct outbox *ob, const char *sensor, const char *why, uint64_t *batches,
+	       uint64_t *records, struct vg_err *err)
+{
+	struct ob_state st = ob->st;
+	char name[OB_NAME_LEN + 1];
+
+	*batches = *records = 0;
+	/* The gap first: its carrier is the open batch, after every sealed one. */
+	for (size_t i = 0; i < ob->n; i++) {
+		const struct ob_sealed *s = ob_sealed_at(ob, i);
+
+		if (strcmp(sealed_sensor(ob, s), sensor))
+			continue;
+		if (!ob_gap_pending(&st))
+			st.gap_seq = ob->open_seq;
+		gap_grow(&st.gap, s);
+		(*batches)++;
+		*records += s->n;
+	}
+	if (!*batches)
+		return 0;
+	if (log_ready(ob, err) || ob_state_write(ob, &st, err))
+		return -1;
+	for (size_t i = 0; i < ob->n;) {
+		const struct ob_sealed *s = ob_sealed_at(ob, i);
+
+		if (strcmp(sealed_sensor(ob, s), sensor)) {
+			i++;
+			continue;
+		}
+		ob_name(name, s->seq);
+		ob_set_aside(ob, name, why);
+		ob_sealed_remove(ob, i);
+	}
+	ob->c.discarded_batches += *batches;
+	ob->c.discarded_records += *records;
 	return ob_fsync_dir(ob, err);
 }
 

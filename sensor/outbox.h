@@ -17,6 +17,14 @@
  * sealed batches are deleted and the next batch starts with a gap record
  * (gap_fn) saying how many records and batches went, and from when.
  *
+ * A spool outlives an identity (docs/outbox.md, "Re-enrollment"): the
+ * state file names the id the open batch was made under, and ob_open
+ * seals that batch under it when another id opens the spool, so a batch's
+ * chunk id and its records always name the same host. Sealed batches keep
+ * the id they were sealed under; ob_held counts them by id, and ob_discard
+ * gives up those that can never be delivered (moved to bad/, a gap record
+ * follows).
+ *
  * Damaged files (a torn open.log tail, a batch that does not decode) are
  * never fatal: what is whole is kept, the rest is moved to dir/bad/ and
  * counted, and err/the log say which file and why.
@@ -41,6 +49,8 @@ struct ob_gap {
 };
 /* Packs exactly one map (the gap record) with pk. */
 typedef int (*ob_gap_fn)(void *u, const struct ob_gap *g, msgpack_packer *pk);
+
+#define OB_SENSOR_MAX 64		/* bytes of a sensor id */
 
 struct ob_opts {
 	const char *dir;		/* created 0700 if missing */
@@ -68,6 +78,7 @@ struct ob_stats {
 	uint64_t acked_batches, acked_records;
 	uint64_t dropped_records, dropped_batches;
 	uint64_t damaged;			/* files moved to bad/ */
+	uint64_t discarded_records, discarded_batches;	/* ob_discard: undeliverable */
 	uint64_t next_seq;
 	int64_t last_ack;			/* unix seconds; 0: none yet */
 };
@@ -83,8 +94,37 @@ int ob_flush(struct outbox *ob, struct vg_err *err);
 
 /* The i-th oldest sealed batch; 1 when there is none that old. */
 int ob_peek(struct outbox *ob, size_t i, struct ob_batch *b, struct vg_err *err);
+/* The i-th oldest sealed batch's chunk id, from memory (no file is read);
+ * 1 when there is none that old. */
+int ob_chunk_at(const struct outbox *ob, size_t i, char chunk[128]);
 /* Removes the batch with this chunk id; 1 when none has it (a late ack). */
 int ob_ack(struct outbox *ob, const char *chunk, struct vg_err *err);
 void ob_stats(const struct outbox *ob, struct ob_stats *s);
+
+/* The sensor id a chunk id names (its part before the epoch); -1 when the
+ * chunk id is not "<sensor>-<16 hex>-<16 hex>". */
+int ob_chunk_sensor(const char *chunk, char sensor[OB_SENSOR_MAX + 1]);
+/* Sealed batches and their records made under sensor (NULL: the spool's own). */
+void ob_held(const struct outbox *ob, const char *sensor, uint64_t *batches,
+	     uint64_t *records);
+/* Every sealed batch made under sensor goes to bad/ (why is logged with
+ * each) and into the pending gap, which the next batch sealed carries.
+ * *batches and *records say what went. The state (the gap) is written
+ * before any file moves: a crash in between may send the gap twice, never
+ * lose it. 0, or -1 with err and nothing moved. */
+int ob_discard(struct outbox *ob, const char *sensor, const char *why, uint64_t *batches,
+	       uint64_t *records, struct vg_err *err);
+
+/* What a spool holds, read without changing it and without waiting for
+ * it (`vigil enroll` asks before it replaces an identity). */
+struct ob_census {
+	bool busy;			/* another process (vigil run) has it: nothing read */
+	uint64_t batches, records;	/* sealed under the sensor asked about */
+	uint64_t others;		/* sealed under any other id */
+	bool open_log;			/* open.log holds records made under it (or by an
+					 * id an older spool did not record) */
+};
+/* A missing dir is an empty spool. 0, or -1 with err. */
+int ob_census(const char *dir, const char *sensor, struct ob_census *c, struct vg_err *err);
 
 #endif

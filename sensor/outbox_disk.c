@@ -241,12 +241,14 @@ static unsigned bad_count(int bfd)
 
 /* The log goes to bad/ by a hard link: the rewrite that follows replaces
  * open.log by rename, so a crash in between still finds the original. */
-static void bad_put(struct outbox *ob, const char *name, const char *why, bool link)
+static void bad_put(struct outbox *ob, const char *name, const char *why, bool link,
+		    bool damaged)
 {
 	char dst[96];
 	int bfd, r = -1;
 
-	ob->c.damaged++;
+	if (damaged)
+		ob->c.damaged++;
 	if (mkdirat(ob->dirfd, OB_BAD, 0700) && errno != EEXIST) {
 		log_err("outbox %s: %s: %s; cannot make bad/: %s", ob->dir, name, why,
 			strerror(errno));
@@ -283,7 +285,12 @@ static void bad_put(struct outbox *ob, const char *name, const char *why, bool l
 
 void ob_to_bad(struct outbox *ob, const char *name, const char *why)
 {
-	bad_put(ob, name, why, false);
+	bad_put(ob, name, why, false, true);
+}
+
+void ob_set_aside(struct outbox *ob, const char *name, const char *why)
+{
+	bad_put(ob, name, why, false, false);
 }
 
 /* ---- state --------------------------------------------------------------- */
@@ -342,6 +349,18 @@ int ob_state_read(struct outbox *ob, struct ob_state *st, struct vg_err *err)
 
 		p = strncmp(p, f[i].pre, n) ? NULL : number(p + n, f[i].base, f[i].v);
 	}
+	/* Optional, last: "sensor <id>" (an older spool wrote none). */
+	if (p && !strncmp(p, "\nsensor ", 8)) {
+		const char *id = p + 8, *e = strchr(id, '\n');
+
+		if (e && ob_sensor_ok(id, (size_t)(e - id))) {
+			memcpy(st->sensor, id, (size_t)(e - id));
+			st->sensor[e - id] = 0;
+			p = e;
+		} else {
+			p = NULL;
+		}
+	}
 	r = !p || strcmp(p, "\n") || strlen((const char *)buf) != len;
 	free(buf);
 	if (r)
@@ -369,6 +388,8 @@ int ob_state_write(struct outbox *ob, const struct ob_state *st, struct vg_err *
 		     " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n",
 		     st->epoch, st->next_seq, st->drop_through, g->records, g->batches,
 		     g->first_seq, g->last_seq, g->since_ns, g->until_ns, st->gap_seq);
+	if (st->sensor[0])
+		n += snprintf(buf + n, sizeof(buf) - (size_t)n, "sensor %s\n", st->sensor);
 	if (ob_write_file(ob, OB_STATE, buf, (size_t)n, true, err) || ob_fsync_dir(ob, err))
 		return -1;
 	ob->st = *st;
@@ -380,7 +401,7 @@ int ob_state_write(struct outbox *ob, const struct ob_state *st, struct vg_err *
 int ob_batch_check(struct outbox *ob, const char *name, uint64_t seq, struct ob_sealed *s,
 		   struct vg_err *err)
 {
-	char sensor[65];
+	char sensor[OB_SENSOR_MAX + 1];
 	struct fwd_limits lim;
 	struct fwd_frame f;
 	struct fwd_err fe;
@@ -520,7 +541,7 @@ int ob_log_load(struct outbox *ob, uint64_t *seq, bool *rewrite, struct vg_err *
 	if (len < OB_LOG_HDR || memcmp(buf, OB_LOG_MAGIC, 8) || !le64(buf + 8) ||
 	    le64(buf + 8) >= OB_SEQ_MAX) {
 		free(buf);
-		bad_put(ob, OB_LOG, "no open.log header", true);
+		bad_put(ob, OB_LOG, "no open.log header", true, true);
 		return 0;
 	}
 	*seq = le64(buf + 8);
@@ -547,7 +568,7 @@ int ob_log_load(struct outbox *ob, uint64_t *seq, bool *rewrite, struct vg_err *
 
 		snprintf(msg, sizeof(msg), "entry %u at offset %zu: %s; %" PRIu64 " bytes from there "
 			 "not kept", ob->open_n, off, why.msg, size - off);
-		bad_put(ob, OB_LOG, msg, true);
+		bad_put(ob, OB_LOG, msg, true, true);
 	}
 	return 0;
 }

@@ -42,11 +42,14 @@ struct ob_sealed {
 };
 
 /* The state file. The gap is pending while gap.batches > 0: the first
- * batch sealed with a seq >= gap_seq carries it. */
+ * batch sealed with a seq >= gap_seq carries it. sensor: the id open.log's
+ * entries were made under ("": not recorded, as by an older spool; taken
+ * to be the opener's). */
 struct ob_state {
 	uint64_t epoch, next_seq, drop_through;
 	struct ob_gap gap;
 	uint64_t gap_seq;
+	char sensor[OB_SENSOR_MAX + 1];
 };
 
 struct outbox {
@@ -105,6 +108,9 @@ int ob_read_file(struct outbox *ob, const char *name, size_t max, unsigned char 
 /* Moves a damaged file to bad/ (or deletes it when bad/ is full), counts it
  * and logs why. Never fails: what cannot be moved is left and logged. */
 void ob_to_bad(struct outbox *ob, const char *name, const char *why);
+/* The same for a whole batch that is not damaged but cannot be delivered:
+ * not counted in damaged. */
+void ob_set_aside(struct outbox *ob, const char *name, const char *why);
 
 /* 0 read; 1 none there; -1 damaged, -2 unreadable for now (err says how). */
 int ob_state_read(struct outbox *ob, struct ob_state *st, struct vg_err *err);
@@ -142,6 +148,9 @@ bool ob_log_full(const struct outbox *ob);	/* batch_records or batch_bytes reach
 /* Seals the open batch (and the pending gap) as ob->open_seq; 0 when there
  * is nothing to seal. */
 int ob_seal(struct outbox *ob, struct vg_err *err);
+/* Seals the open batch under another sensor id (the one that made it),
+ * without the pending gap: the gap record is the opener's. */
+int ob_seal_as(struct outbox *ob, const char *sensor, struct vg_err *err);
 /* After a seal (carried: it took the pending gap) or at open: writes the
  * state and drops the oldest batches if the bound needs it. */
 void ob_settle(struct outbox *ob, bool carried);

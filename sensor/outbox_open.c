@@ -149,10 +149,29 @@ static uint64_t max64(uint64_t a, uint64_t b)
 	return a > b ? a : b;
 }
 
+/* The open batch was made under ob->st.sensor, an id other than the one
+ * opening the spool now (the host enrolled again): its records name that
+ * host, so it is sealed under it, and only then does the state say the
+ * open batch is the opener's. A crash before that state is written finds
+ * an open.log naming a sealed batch, or an empty one: nothing twice. */
+static int seal_foreign(struct outbox *ob, struct vg_err *err)
+{
+	struct ob_state st;
+	uint32_t n = ob->open_n;
+
+	if (ob_seal_as(ob, ob->st.sensor, err))
+		return -1;
+	log_info("outbox %s: the open batch (%u records) was made as host %s: sealed as %s", ob->dir,
+		 n, ob->st.sensor, ob->st.sensor);
+	st = ob->st;
+	snprintf(st.sensor, sizeof(st.sensor), "%s", ob->sensor_id);
+	return ob_state_write(ob, &st, err);
+}
+
 static int recover(struct outbox *ob, struct vg_err *err)
 {
 	uint64_t *seqs, lseq, newest;
-	bool rewrite, fresh;
+	bool rewrite, fresh, foreign;
 	size_t n;
 	int r;
 
@@ -181,6 +200,11 @@ static int recover(struct outbox *ob, struct vg_err *err)
 		lseq = 0;
 		rewrite = true;
 	}
+	/* Entries made under another id are sealed under it below; until
+	 * then the state goes on naming it. */
+	foreign = ob->open_n && ob->st.sensor[0] && strcmp(ob->st.sensor, ob->sensor_id);
+	if (!foreign)
+		snprintf(ob->st.sensor, sizeof(ob->st.sensor), "%s", ob->sensor_id);
 	ob->next_seq = max64(max64(ob->st.next_seq, newest + 1), lseq + 1);
 	ob->open_seq = lseq ? lseq : ob->next_seq++;
 	{
@@ -198,6 +222,8 @@ static int recover(struct outbox *ob, struct vg_err *err)
 	} else if (ob_log_reset(ob, err)) {
 		return -1;
 	}
+	if (foreign && seal_foreign(ob, err))
+		return -1;
 	ob_settle(ob, false);		/* a smaller max_bytes than last time */
 	if (ob_log_full(ob) && ob_seal(ob, err))
 		return -1;
@@ -278,4 +304,68 @@ void ob_close(struct outbox *ob)
 	free(ob->sensor_id);
 	free(ob->tag);
 	free(ob);
+}
+
+/* ---- a census, for `vigil enroll` ------------------------------------------ */
+
+int ob_census(const char *dir, const char *sensor, struct ob_census *c, struct vg_err *err)
+{
+	struct outbox ob = {.dir = (char *)dir, .sensor_id = (char *)sensor, .logfd = -1};
+	struct ob_state st;
+	struct vg_err why;
+	struct dirent *de;
+	struct stat sb;
+	DIR *d;
+	int fd;
+
+	memset(c, 0, sizeof(*c));
+	ob.dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (ob.dirfd < 0 && errno == ENOENT)
+		return 0;
+	if (ob.dirfd < 0)
+		return vg_errf(err, "outbox %s: open: %s", dir, strerror(errno));
+	/* Shared: the daemon's lock is exclusive, and two censuses do not
+	 * disturb each other. */
+	if (flock(ob.dirfd, LOCK_SH | LOCK_NB)) {
+		int e = errno;
+
+		close(ob.dirfd);
+		if (e == EWOULDBLOCK) {
+			c->busy = true;
+			return 0;
+		}
+		return vg_errf(err, "outbox %s: lock: %s", dir, strerror(e));
+	}
+	if (ob_state_read(&ob, &st, &why))
+		memset(&st, 0, sizeof(st));
+	fd = openat(ob.dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		vg_errf(err, "outbox %s: list: %s", dir, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		close(ob.dirfd);
+		return -1;
+	}
+	while ((de = readdir(d))) {
+		struct ob_sealed s;
+		uint64_t seq;
+
+		if (!ob_name_parse(de->d_name, &seq) || seq <= st.drop_through)
+			continue;
+		if (ob_batch_check(&ob, de->d_name, seq, &s, &why))
+			continue;		/* damaged: the next open sets it aside */
+		if (s.sensor) {
+			c->others++;
+		} else {
+			c->batches++;
+			c->records += s.n;
+		}
+		free(s.sensor);
+	}
+	closedir(d);
+	c->open_log = fstatat(ob.dirfd, OB_LOG, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+		      sb.st_size > OB_LOG_HDR && (!st.sensor[0] || !strcmp(st.sensor, sensor));
+	close(ob.dirfd);
+	return 0;
 }

@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <math.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -50,6 +51,8 @@ struct daemon {
 	struct vg_config cfg;
 	char state_dir[PATH_MAX];
 	struct ident id;
+	struct ident prev;		/* identity.prev, when have_prev */
+	bool have_prev;
 	struct ship_host host;		/* the main thread's records */
 	struct ship_host gap_host;	/* gap records: made under the spool's lock */
 	msgpack_sbuffer scratch;	/* the main thread's packing buffer */
@@ -326,6 +329,10 @@ static void write_status(struct daemon *d)
 	st.started = d->started;
 	spool_stats(&d->spool, &st.ob);
 	shipper_stats(d->sh, &st.sh);
+	if (st.sh.prev_host[0]) {
+		st.prev_host = st.sh.prev_host;
+		spool_held(&d->spool, st.prev_host, &st.prev_batches, &st.prev_records);
+	}
 	st.events = d->events;
 	st.drops = lost(&c);
 	st.findings = dc.findings;
@@ -480,6 +487,46 @@ static int hosts_init(struct daemon *d, struct vg_err *err)
 	return rc ? -1 : 0;
 }
 
+/* identity.prev: the identity before the last enrollment, kept while the
+ * spool holds batches made under it (docs/outbox.md, "Re-enrollment").
+ * One that does not load is reported; its batches then match no identity
+ * and are given up with a gap record rather than left to block the spool. */
+static void prev_load(struct daemon *d)
+{
+	struct vg_err err = {{0}};
+	int r = ident_load_at(&d->prev, d->state_dir, IDENT_PREV, &err);
+
+	if (r < 0)
+		log_err("%s/" IDENT_PREV ": %s; batches made under it cannot be sent", d->state_dir,
+			err.msg);
+	d->have_prev = r == 0;
+}
+
+/* After the spool is open (it sealed prev's open batch as prev): prev is
+ * kept only while there is something to send with it. */
+static void prev_check(struct daemon *d)
+{
+	struct vg_err err = {{0}};
+	uint64_t nb = 0, nr = 0;
+
+	if (!d->have_prev)
+		return;
+	if (strcmp(d->prev.host_id, d->id.host_id))
+		spool_held(&d->spool, d->prev.host_id, &nb, &nr);
+	if (nb) {
+		log_info("%" PRIu64 " batches (%" PRIu64 " records) made as host %s, before this host "
+			 "enrolled again, are sent first, as %s (%s/" IDENT_PREV ")", nb, nr,
+			 d->prev.host_id, d->prev.host_id, d->state_dir);
+		return;
+	}
+	d->have_prev = false;
+	if (ident_drop_prev(d->state_dir, &err))
+		log_err("%s", err.msg);
+	else
+		log_info("nothing spooled as host %s: %s/" IDENT_PREV " removed", d->prev.host_id,
+			 d->state_dir);
+}
+
 static int start(struct daemon *d, struct vg_err *err)
 {
 	struct ob_opts oo = {0};
@@ -499,8 +546,14 @@ static int start(struct daemon *d, struct vg_err *err)
 			       "HOST:PORT --token TOKEN` first (state in %s)", d->state_dir);
 	if (r)
 		return -1;
-	if (d->cfg.run.collector)
+	prev_load(d);
+	if (d->cfg.run.collector) {
+		/* The address of the same collector; not of another one prev enrolled with. */
+		if (d->have_prev && !strcmp(d->prev.collector, d->id.collector))
+			snprintf(d->prev.collector, sizeof(d->prev.collector), "%s",
+				 d->cfg.run.collector);
 		snprintf(d->id.collector, sizeof(d->id.collector), "%s", d->cfg.run.collector);
+	}
 	if (hosts_init(d, err))
 		return -1;
 	if (path_join(obdir, d->state_dir, "outbox"))
@@ -516,7 +569,10 @@ static int start(struct daemon *d, struct vg_err *err)
 	oo.gap_u = &d->gap_host;
 	if (spool_open(&d->spool, &oo, err))
 		return -1;
+	prev_check(d);
 	so.id = &d->id;
+	so.prev = d->have_prev ? &d->prev : NULL;
+	so.state_dir = d->state_dir;
 	so.spool = &d->spool;
 	so.rate = d->cfg.run.rate;
 	if (shipper_start(&d->sh, &so, err)) {

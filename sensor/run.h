@@ -39,10 +39,27 @@ void spool_close(struct spool *s);
 void spool_put(struct spool *s, uint64_t time_ns, const void *map, size_t len);
 void spool_flush(struct spool *s);
 void spool_stats(struct spool *s, struct ob_stats *st);
+/* ob_held under the lock. */
+void spool_held(struct spool *s, const char *sensor, uint64_t *batches, uint64_t *records);
 
 /* ---- shipper.c ----------------------------------------------------------- */
+/*
+ * Batches go oldest first, each with the identity its chunk id names: the
+ * current one (id), or the one before the last enrollment (prev, from
+ * STATE/identity.prev), whose batches are all older. One link at a time,
+ * made with the identity of the oldest batch. When prev has nothing left,
+ * STATE/identity.prev is removed. A batch that can never be delivered goes
+ * to bad/ and into a gap record (ob_discard), so the spool is never stuck:
+ * prev's batches once the collector refused prev PREV_TRIES times in a row
+ * (connected, then closed without an ack) while accepting the current
+ * identity after each refusal (so a collector that is down or failing is
+ * never mistaken for a refusal), and at once a batch whose chunk id names
+ * neither identity.
+ */
 struct shipper_opts {
 	const struct ident *id;
+	const struct ident *prev;	/* NULL: none */
+	const char *state_dir;		/* where identity.prev is removed */
 	struct spool *spool;
 	unsigned window;		/* batches in flight; 0: 4 */
 	unsigned rate;			/* most batches sent per second; 0: 50 */
@@ -54,6 +71,7 @@ struct shipper_stats {
 	uint64_t connects, failures, sent, acked;
 	int64_t last_ack;		/* unix seconds */
 	char last_error[256];
+	char prev_host[PKI_HOSTID_MAX + 1];	/* "": no previous identity (any more) */
 };
 struct shipper;
 int shipper_start(struct shipper **sh, const struct shipper_opts *o, struct vg_err *err);
@@ -72,6 +90,8 @@ uint64_t sd_watchdog_ms(void);
 /* ---- status.c ------------------------------------------------------------ */
 struct run_status {
 	const char *mode, *host_id, *collector;
+	const char *prev_host;		/* NULL or "": no identity.prev */
+	uint64_t prev_batches, prev_records;	/* still to send as prev_host */
 	int64_t started;
 	struct ob_stats ob;
 	struct shipper_stats sh;

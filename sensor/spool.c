@@ -65,3 +65,10 @@ void spool_stats(struct spool *s, struct ob_stats *st)
 	ob_stats(s->ob, st);
 	pthread_mutex_unlock(&s->mu);
 }
+
+void spool_held(struct spool *s, const char *sensor, uint64_t *batches, uint64_t *records)
+{
+	pthread_mutex_lock(&s->mu);
+	ob_held(s->ob, sensor, batches, records);
+	pthread_mutex_unlock(&s->mu);
+}

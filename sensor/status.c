@@ -43,6 +43,10 @@ int status_write(const char *state_dir, const struct run_status *st, struct vg_e
 		   st->sh.connected ? "true" : "false", (long long)st->sh.last_ack,
 		   (unsigned long long)st->sh.connects, (unsigned long long)st->sh.failures);
 	jstr(&b, "last_error", st->sh.last_error);
+	/* Flat, like the rest: `vigil status` finds members by name. */
+	jstr(&b, "prev_host_id", st->prev_host);
+	buf_printf(&b, "\"prev_batches\":%llu,\"prev_records\":%llu,",
+		   (unsigned long long)st->prev_batches, (unsigned long long)st->prev_records);
 	buf_printf(&b, "\"outbox\":{\"batches\":%llu,\"records\":%llu,\"bytes\":%llu,"
 		       "\"open_records\":%llu,\"acked_batches\":%llu,\"acked_records\":%llu,"
 		       "\"dropped_records\":%llu,\"dropped_batches\":%llu,\"damaged\":%llu},",
@@ -52,6 +56,9 @@ int status_write(const char *state_dir, const struct run_status *st, struct vg_e
 		   (unsigned long long)st->ob.acked_records,
 		   (unsigned long long)st->ob.dropped_records,
 		   (unsigned long long)st->ob.dropped_batches, (unsigned long long)st->ob.damaged);
+	buf_printf(&b, "\"discarded_batches\":%llu,\"discarded_records\":%llu,",
+		   (unsigned long long)st->ob.discarded_batches,
+		   (unsigned long long)st->ob.discarded_records);
 	buf_printf(&b, "\"events\":%llu,\"drops\":%llu,\"findings\":%llu,\"checks_runs\":%llu,"
 		       "\"last_checks\":%lld,\"score\":",
 		   (unsigned long long)st->events, (unsigned long long)st->drops,
@@ -115,7 +122,7 @@ static const char *age(long long then, char *buf, size_t len)
 
 static void print_text(const char *js)
 {
-	char mode[32], host[80], coll[256], lerr[256], a1[32], a2[32];
+	char mode[32], host[80], prev[80], coll[256], lerr[256], a1[32], a2[32];
 	long long pid = num(js, "pid"), updated = num(js, "updated");
 	bool alive = pid > 0 && kill((pid_t)pid, 0) == 0;
 
@@ -123,6 +130,7 @@ static void print_text(const char *js)
 	str(js, "host_id", host, sizeof(host));
 	str(js, "collector", coll, sizeof(coll));
 	str(js, "last_error", lerr, sizeof(lerr));
+	str(js, "prev_host_id", prev, sizeof(prev));
 	printf("vigil run: %s (pid %lld, status written %s)\n",
 	       alive ? "running" : "NOT running", pid, age(updated, a1, sizeof(a1)));
 	printf("mode:      %s\n", mode[0] ? mode : "-");
@@ -134,8 +142,14 @@ static void print_text(const char *js)
 		printf("last error: %s\n", lerr);
 	printf("outbox:    %lld batches (%lld records, %lld bytes) waiting, %lld records open\n",
 	       num(js, "batches"), num(js, "records"), num(js, "bytes"), num(js, "open_records"));
+	if (prev[0])
+		printf("previous:  host %s: %lld batches (%lld records) still to send as %s\n", prev,
+		       num(js, "prev_batches"), num(js, "prev_records"), prev);
 	printf("dropped:   %lld records in %lld batches (spool full), %lld damaged files\n",
 	       num(js, "dropped_records"), num(js, "dropped_batches"), num(js, "damaged"));
+	if (num(js, "discarded_batches") > 0)
+		printf("given up:  %lld records in %lld batches (no identity here can send them)\n",
+		       num(js, "discarded_records"), num(js, "discarded_batches"));
 	printf("events:    %lld, %lld lost in the kernel; %lld file findings; %lld check runs\n",
 	       num(js, "events"), num(js, "drops"), num(js, "findings"), num(js, "checks_runs"));
 }
