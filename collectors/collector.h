@@ -163,13 +163,6 @@ int enr_reply_error(msgpack_sbuffer *out, const char *why);
  * when it could not start. */
 int srv_run(const struct ccfg *c, struct cerr *err);
 
-/* ---- sdnotify.c: systemd's notify protocol (csd_) -----------------------------------
- * `serve` under Type=notify: READY=1 once it listens, WATCHDOG=1 from its
- * loop, STOPPING=1 on the way out. 1 sent, 0 no $NOTIFY_SOCKET, -1 failed. */
-int csd_notify(const char *fmt, ...) COL_PRINTF(1, 2);
-/* The watchdog interval systemd asked of this process, in ms; 0: none. */
-uint64_t csd_watchdog_ms(void);
-
 /* ---- privdrop.c: root on the collector user's state directory (priv_) -------------------
  * Run by root on a state directory that exists and belongs to another user,
  * a command becomes that user (its uid, the directory's gid, no

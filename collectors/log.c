@@ -1,11 +1,10 @@
 /* log.c: one line per event on stderr, the journal's way under systemd. */
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "collector.h"
+#include "sdnotify.h"
 
 static enum clog_level level = CLOG_INFO;
 
@@ -47,19 +46,6 @@ int clog_level_parse(const char *s, enum clog_level *l)
 	return -1;
 }
 
-/* JOURNAL_STREAM is "dev:ino" of the stream systemd connected: only when
- * it is still our stderr do priorities belong in front of each line. */
-static bool to_journal(void)
-{
-	const char *js = getenv("JOURNAL_STREAM");
-	unsigned long long dev, ino;
-	struct stat st;
-
-	if (!js || sscanf(js, "%llu:%llu", &dev, &ino) != 2 || fstat(2, &st))
-		return false;
-	return st.st_dev == dev && st.st_ino == ino;
-}
-
 void clog_msg(enum clog_level l, const char *fmt, ...)
 {
 	static const char *const tag[] = {"error", "warning", "info", "debug"};
@@ -73,7 +59,7 @@ void clog_msg(enum clog_level l, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (to_journal())
+	if (sdn_journal_stderr())
 		n += (size_t)snprintf(line, sizeof(line), "<%d>", prio[l]);
 	n += (size_t)snprintf(line + n, sizeof(line) - n, "vigil-collector: %s: ", tag[l]);
 	/* A peer's bytes never break the line or the terminal. */

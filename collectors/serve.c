@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "serve_int.h"
+#include "sdnotify.h"
 
 #define EVENTS_MAX	128
 #define ACCEPT_BURST	64
@@ -315,7 +316,7 @@ static void loop(struct srv *s)
 		}
 		/* From the loop itself: a loop that stops turning gets restarted. */
 		if (s->wd_ms && s->now >= s->next_wd) {
-			csd_notify("WATCHDOG=1");
+			sdn_notify("WATCHDOG=1");
 			s->next_wd = s->now + s->wd_ms / 2;
 		}
 	}
@@ -402,10 +403,10 @@ int srv_run(const struct ccfg *c, struct cerr *err)
 			goto out;
 	clog_msg(CLOG_INFO, "serving: state %s, CA pin %s, at most %u connections", c->state_dir,
 	     s.state.pin, c->lim.max_connections);
-	s.wd_ms = (int64_t)csd_watchdog_ms();
-	csd_notify("READY=1\nSTATUS=listening on %s%s", s.ls[0].addr, s.n_ls > 1 ? " and more" : "");
+	s.wd_ms = (int64_t)sdn_watchdog_ms();
+	sdn_notify("READY=1\nSTATUS=listening on %s%s", s.ls[0].addr, s.n_ls > 1 ? " and more" : "");
 	loop(&s);
-	csd_notify("STOPPING=1");
+	sdn_notify("STOPPING=1");
 	/* Stopping: no new connections; what is whole is already committed
 	 * and acked, partial frames are dropped (the senders resend them). */
 	for (size_t i = 0; i < s.n_ls; i++)

@@ -2,29 +2,15 @@
  * systemd: when JOURNAL_STREAM names our stderr, each line starts with its
  * syslog priority ("<4>"), which journald takes as the line's level. */
 #include <stdio.h>
-#include <stdlib.h>
-#include <sys/stat.h>
 
 #include "vigil.h"
+#include "sdnotify.h"
 
 static enum vg_loglevel log_level = VG_LOG_WARN;
 
 void log_set_level(enum vg_loglevel lvl)
 {
 	log_level = lvl;
-}
-
-/* JOURNAL_STREAM is "dev:ino" of the stream systemd connected; stderr may
- * since have been redirected elsewhere. */
-static bool to_journal(void)
-{
-	const char *js = getenv("JOURNAL_STREAM");
-	unsigned long long dev, ino;
-	struct stat st;
-
-	if (!js || sscanf(js, "%llu:%llu", &dev, &ino) != 2 || fstat(2, &st))
-		return false;
-	return st.st_dev == dev && st.st_ino == ino;
 }
 
 void log_msg(enum vg_loglevel lvl, const char *fmt, ...)
@@ -37,7 +23,7 @@ void log_msg(enum vg_loglevel lvl, const char *fmt, ...)
 
 	if (lvl > log_level)
 		return;
-	if (to_journal())
+	if (sdn_journal_stderr())
 		n = snprintf(line, sizeof(line), "<%d>", prio[lvl]);
 	n += snprintf(line + n, sizeof(line) - (size_t)n, "vigil: %s: ", tag[lvl]);
 	va_start(ap, fmt);

@@ -29,6 +29,7 @@
 
 #include "drift.h"
 #include "run.h"
+#include "sdnotify.h"
 #include "ship.h"
 #include "watch.h"
 
@@ -369,7 +370,7 @@ static void on_tick(void *u)
 		d->next_status = now + STATUS_MS;
 	}
 	if (d->watchdog_ms && now >= d->next_watchdog_ms) {
-		sd_notifyf("WATCHDOG=1");
+		sdn_notify("WATCHDOG=1");
 		d->next_watchdog_ms = now + (int64_t)d->watchdog_ms / 2;
 	}
 }
@@ -613,9 +614,9 @@ static int serve(struct daemon *d, struct vg_err *err)
 
 	if (open_watch(d, err))
 		log_err("events off: %s", err->msg);	/* checks and heartbeats still go */
-	d->watchdog_ms = sd_watchdog_ms();
+	d->watchdog_ms = sdn_watchdog_ms();
 	d->next_checks = d->next_heartbeat = d->next_status = mono_ms();
-	sd_notifyf("READY=1\nSTATUS=mode %s, host %s",
+	sdn_notify("READY=1\nSTATUS=mode %s, host %s",
 		   d->have_source ? mode_name(d->source.mode) : "none", d->id.host_id);
 	log_info("running as host %s, shipping to %s", d->id.host_id, d->id.collector);
 	for (;;) {
@@ -635,16 +636,16 @@ static int serve(struct daemon *d, struct vg_err *err)
 		d->loop = NULL;
 		if (rc || !d->reload)
 			break;
-		sd_notifyf("RELOADING=1");
+		sdn_notify("RELOADING=1");
 		reload(d);
-		sd_notifyf("READY=1");
+		sdn_notify("READY=1");
 	}
 	return rc;
 }
 
 static void stop(struct daemon *d)
 {
-	sd_notifyf("STOPPING=1");
+	sdn_notify("STOPPING=1");
 	close_watch(d);			/* what drift still held is reported */
 	heartbeat(d);
 	spool_flush(&d->spool);

@@ -81,12 +81,6 @@ void shipper_stop(struct shipper *sh, unsigned grace_ms);
 void shipper_free(struct shipper *sh);
 void shipper_stats(struct shipper *sh, struct shipper_stats *st);
 
-/* ---- sdnotify.c ---------------------------------------------------------- */
-/* Sends one state line to $NOTIFY_SOCKET; nothing when it is not set. */
-void sd_notifyf(const char *fmt, ...) VG_ATTR_PRINTF(1, 2);
-/* The watchdog interval systemd asked for, in ms; 0: none. */
-uint64_t sd_watchdog_ms(void);
-
 /* ---- status.c ------------------------------------------------------------ */
 struct run_status {
 	const char *mode, *host_id, *collector;

@@ -1,4 +1,4 @@
-/* test_csd.c: the collector's sd_notify (collectors/sdnotify.c) against a
+/* test_sdnotify.c: both daemons' sd_notify (proto/sdnotify.c) against a
  * real datagram socket standing in for systemd's, and the watchdog
  * variables as systemd sets them (and as it does not). */
 #include <setjmp.h>
@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "collector.h"
+#include "sdnotify.h"
 
 /* A socket bound at path ("@name": abstract); NOTIFY_SOCKET names it. */
 static int listener(const char *path)
@@ -51,14 +51,14 @@ static void notify_path_socket(void **state)
 
 	snprintf(path, sizeof(path), "/tmp/vigil-csd-%d.sock", (int)getpid());
 	fd = listener(path);
-	assert_int_equal(csd_notify("READY=1\nSTATUS=listening on %s", "127.0.0.1:24224"), 1);
+	assert_int_equal(sdn_notify("READY=1\nSTATUS=listening on %s", "127.0.0.1:24224"), 1);
 	receive(fd, "READY=1\nSTATUS=listening on 127.0.0.1:24224");
-	assert_int_equal(csd_notify("WATCHDOG=1"), 1);
+	assert_int_equal(sdn_notify("WATCHDOG=1"), 1);
 	receive(fd, "WATCHDOG=1");
 	close(fd);
 	unlink(path);
 	/* Nobody listening any more: an error, not a crash or a hang. */
-	assert_int_equal(csd_notify("STOPPING=1"), -1);
+	assert_int_equal(sdn_notify("STOPPING=1"), -1);
 	unsetenv("NOTIFY_SOCKET");
 }
 
@@ -69,7 +69,7 @@ static void notify_abstract_socket(void **state)
 
 	snprintf(name, sizeof(name), "@vigil-csd-%d", (int)getpid());
 	fd = listener(name);
-	assert_int_equal(csd_notify("STOPPING=1"), 1);
+	assert_int_equal(sdn_notify("STOPPING=1"), 1);
 	receive(fd, "STOPPING=1");
 	close(fd);
 	unsetenv("NOTIFY_SOCKET");
@@ -78,18 +78,18 @@ static void notify_abstract_socket(void **state)
 static void notify_without_systemd(void **state)
 {
 	unsetenv("NOTIFY_SOCKET");
-	assert_int_equal(csd_notify("READY=1"), 0);
+	assert_int_equal(sdn_notify("READY=1"), 0);
 	setenv("NOTIFY_SOCKET", "relative/path", 1);
-	assert_int_equal(csd_notify("READY=1"), 0);
+	assert_int_equal(sdn_notify("READY=1"), 0);
 	setenv("NOTIFY_SOCKET", "", 1);
-	assert_int_equal(csd_notify("READY=1"), 0);
+	assert_int_equal(sdn_notify("READY=1"), 0);
 	/* Longer than sun_path can hold. */
 	char longp[200];
 	memset(longp, 'a', sizeof(longp) - 1);
 	longp[0] = '/';
 	longp[sizeof(longp) - 1] = 0;
 	setenv("NOTIFY_SOCKET", longp, 1);
-	assert_int_equal(csd_notify("READY=1"), 0);
+	assert_int_equal(sdn_notify("READY=1"), 0);
 	unsetenv("NOTIFY_SOCKET");
 }
 
@@ -100,20 +100,20 @@ static void watchdog(void **state)
 	snprintf(pid, sizeof(pid), "%d", (int)getpid());
 	unsetenv("WATCHDOG_USEC");
 	unsetenv("WATCHDOG_PID");
-	assert_int_equal(csd_watchdog_ms(), 0);
+	assert_int_equal(sdn_watchdog_ms(), 0);
 	setenv("WATCHDOG_USEC", "60000000", 1);
-	assert_int_equal(csd_watchdog_ms(), 60000);
+	assert_int_equal(sdn_watchdog_ms(), 60000);
 	setenv("WATCHDOG_PID", pid, 1);
-	assert_int_equal(csd_watchdog_ms(), 60000);
+	assert_int_equal(sdn_watchdog_ms(), 60000);
 	setenv("WATCHDOG_PID", "1", 1);		/* meant for another process */
-	assert_int_equal(csd_watchdog_ms(), 0);
+	assert_int_equal(sdn_watchdog_ms(), 0);
 	setenv("WATCHDOG_PID", pid, 1);
 	setenv("WATCHDOG_USEC", "500", 1);	/* under a millisecond: still on */
-	assert_int_equal(csd_watchdog_ms(), 1);
+	assert_int_equal(sdn_watchdog_ms(), 1);
 	const char *bad[] = {"0", "-5", "", "12x", "x"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		setenv("WATCHDOG_USEC", bad[i], 1);
-		if (csd_watchdog_ms() != 0)
+		if (sdn_watchdog_ms() != 0)
 			fail_msg("WATCHDOG_USEC=%s taken", bad[i]);
 	}
 	unsetenv("WATCHDOG_USEC");
