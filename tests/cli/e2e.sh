@@ -13,67 +13,9 @@
 set -u
 VIGIL=$1
 COLL=$2
-tmp=$(mktemp -d)
-cpid=
-spid=
-cleanup() {
-	[ -n "$spid" ] && kill -9 "$spid" 2>/dev/null
-	[ -n "$cpid" ] && kill -9 "$cpid" 2>/dev/null
-	wait 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-. "$(dirname "$0")/lib.sh"
+MARK=vigil-e2e
+. "$(dirname "$0")/daemons.sh"
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-mkdir -p "$tmp/c" "$tmp/s"
-cat >"$tmp/c/collector.yaml" <<EOF
-listen: [127.0.0.1:$port]
-state_dir: $tmp/c/state
-log_level: debug
-EOF
-cat >"$tmp/s/vigil.yaml" <<EOF
-run:
-  state_dir: $tmp/s/state
-  mode: bpf
-  heartbeat_interval: 5
-  check_interval: 3600
-  fim: false
-outbox:
-  batch_ms: 200
-EOF
-
-collector_start() {
-	"$COLL" serve --config "$tmp/c/collector.yaml" >>"$tmp/c/log" 2>&1 &
-	cpid=$!
-	for _ in $(seq 100); do
-		grep -q "listening on 127.0.0.1:$port" "$tmp/c/log" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	bad "the collector did not start: $(tail -3 "$tmp/c/log")"
-	return 1
-}
-sensor_start() {
-	"$VIGIL" run --config "$tmp/s/vigil.yaml" >>"$tmp/s/log" 2>&1 &
-	spid=$!
-}
-# Until `vigil status` shows a line matching RE (it is written every 5 s).
-status_until() {	# RE DESC
-	for _ in $(seq 120); do
-		"$VIGIL" status --state-dir "$tmp/s/state" >"$tmp/status" 2>&1
-		grep -qE "$1" "$tmp/status" && { ok; return 0; }
-		sleep 0.5
-	done
-	bad "$2: $(head -4 "$tmp/status")"
-	return 1
-}
-# Each marker: one process start the sensor must ship.
-markers() {	# TAG FROM TO [DELAY]
-	for i in $(seq "$2" "$3"); do
-		/bin/true "vigil-e2e-$1-$i"
-		[ -n "${4:-}" ] && sleep "$4"
-	done
-}
 # How often each of TAG-FROM..TO is stored as a process launch; prints the
 # markers not seen exactly once, with their counts.
 stored_wrong() {	# TAG FROM TO

@@ -13,84 +13,10 @@
 set -u
 VIGIL=$1
 COLL=$2
-tmp=$(mktemp -d)
-cpid=
-spid=
-cleanup() {
-	[ -n "$spid" ] && kill -9 "$spid" 2>/dev/null
-	[ -n "$cpid" ] && kill -9 "$cpid" 2>/dev/null
-	wait 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-. "$(dirname "$0")/lib.sh"
+MARK=vigil-reenroll
+. "$(dirname "$0")/daemons.sh"
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-mkdir -p "$tmp/c" "$tmp/s"
-state=$tmp/s/state
-cat >"$tmp/c/collector.yaml" <<EOF
-listen: [127.0.0.1:$port]
-state_dir: $tmp/c/state
-log_level: debug
-EOF
-cat >"$tmp/s/vigil.yaml" <<EOF
-run:
-  state_dir: $state
-  mode: bpf
-  heartbeat_interval: 5
-  check_interval: 3600
-  fim: false
-outbox:
-  batch_ms: 200
-EOF
-
-collector_start() {
-	local n
-	n=$(grep -c "listening on 127.0.0.1:$port" "$tmp/c/log" 2>/dev/null)
-	"$COLL" serve --config "$tmp/c/collector.yaml" >>"$tmp/c/log" 2>&1 &
-	cpid=$!
-	for _ in $(seq 100); do
-		[ "$(grep -c "listening on 127.0.0.1:$port" "$tmp/c/log" 2>/dev/null)" -gt "${n:-0}" ] &&
-			return 0
-		sleep 0.1
-	done
-	bad "the collector did not start: $(tail -3 "$tmp/c/log")"
-	return 1
-}
-collector_stop() {
-	kill -TERM "$cpid"
-	wait "$cpid"
-	cpid=
-}
-# Starts vigil run and waits until it watches events (it logs "running as"
-# once the event source is open): a process started before that is not seen.
-sensor_start() {
-	local n
-	n=$(grep -c "running as host" "$tmp/s/log" 2>/dev/null)
-	"$VIGIL" run --config "$tmp/s/vigil.yaml" >>"$tmp/s/log" 2>&1 &
-	spid=$!
-	for _ in $(seq 200); do
-		[ "$(grep -c "running as host" "$tmp/s/log" 2>/dev/null)" -gt "${n:-0}" ] && return 0
-		sleep 0.1
-	done
-	bad "vigil run did not start: $(tail -3 "$tmp/s/log")"
-}
 phase() { echo "$(date +%T) $*"; }
-sensor_stop() {
-	kill -TERM "$spid"
-	wait "$spid"
-	[ $? -eq 0 ] && ok || bad "vigil run did not exit 0 on SIGTERM: $(tail -3 "$tmp/s/log")"
-	spid=
-}
-status_until() {	# RE DESC
-	for _ in $(seq 120); do
-		"$VIGIL" status --state-dir "$state" >"$tmp/status" 2>&1
-		grep -qE "$1" "$tmp/status" && { ok; return 0; }
-		sleep 0.5
-	done
-	bad "$2: $(head -9 "$tmp/status")"
-	return 1
-}
 token() {
 	"$COLL" token create --config "$tmp/c/collector.yaml" 2>/dev/null | tail -1
 }
@@ -100,12 +26,6 @@ enroll() {	# TOKEN [ARGS...]: prints the host id, or nothing
 	"$VIGIL" enroll --collector "127.0.0.1:$port" --token "$t" --state-dir "$state" "$@" \
 		>"$tmp/enroll.out" 2>"$tmp/enroll.err"
 	sed -n 's/.* as host \([0-9a-f]*\);.*/\1/p' "$tmp/enroll.out"
-}
-markers() {	# TAG FROM TO [DELAY]
-	for i in $(seq "$2" "$3"); do
-		/bin/true "vigil-reenroll-$1-$i"
-		[ -n "${4:-}" ] && sleep "$4"
-	done
 }
 # The markers TAG-FROM..TO not stored exactly once as HOST (a process
 # launch whose device.uid is HOST), with their counts; "@other" for one
