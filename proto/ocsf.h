@@ -185,7 +185,7 @@ struct ocsf_file_activity {
 	int64_t mode;			/* chmod: a "0644" str; -1: left out */
 	int64_t owner_uid, owner_gid;	/* chown; OCSF_NOID: left out */
 	bool path_incomplete;		/* the kernel could not spell it out */
-	const char *found_by;		/* "rescan" when not seen happen */
+	const char *found_by;		/* "rescan", "coalesced": not seen happen */
 	const struct ocsf_fim *fim;	/* unmapped.fim */
 };
 int ocsf_pack_file_activity(msgpack_packer *pk, const struct ocsf_src *s,

@@ -14,7 +14,7 @@ static const char *const mode_names[] = {"auto", "bpf", "hybrid", "fanotify", "r
 
 struct run_raw {
 	int mode;
-	long long check_interval, heartbeat_interval;
+	long long check_interval, heartbeat_interval, coalesce_ms;
 	int process_events, fim;
 	char *state_dir;
 };
@@ -24,6 +24,7 @@ static const struct yp_field run_fields[] = {
 	{"heartbeat_interval", YP_INT, offsetof(struct run_raw, heartbeat_interval), false, NULL},
 	{"process_events", YP_BOOL, offsetof(struct run_raw, process_events), false, NULL},
 	{"fim", YP_BOOL, offsetof(struct run_raw, fim), false, NULL},
+	{"coalesce_ms", YP_INT, offsetof(struct run_raw, coalesce_ms), false, NULL},
 	{"state_dir", YP_STR, offsetof(struct run_raw, state_dir), false, NULL},
 	{0},
 };
@@ -56,6 +57,7 @@ void run_config_defaults(struct vg_run_config *r)
 	r->heartbeat_interval = 60;
 	r->process_events = true;
 	r->fim = true;
+	r->coalesce_ms = VG_COALESCE_MS;
 	r->outbox_max_bytes = 256ull << 20;
 	r->batch_records = 1000;
 	r->batch_bytes = 512u << 10;
@@ -85,12 +87,13 @@ static int run_section(struct vg_yctx *y, yaml_node_t *v, struct vg_run_config *
 {
 	struct run_raw raw = {.mode = -1, .check_interval = r->check_interval,
 			      .heartbeat_interval = r->heartbeat_interval,
-			      .process_events = -1, .fim = -1};
+			      .coalesce_ms = r->coalesce_ms, .process_events = -1, .fim = -1};
 	int rc = yp_parse(y, v, run_fields, &raw, "run", err);
 
 	if (!rc)
 		rc = range(y, v, "run.check_interval", raw.check_interval, 60, 7 * 86400, err) ||
-		     range(y, v, "run.heartbeat_interval", raw.heartbeat_interval, 5, 3600, err);
+		     range(y, v, "run.heartbeat_interval", raw.heartbeat_interval, 5, 3600, err) ||
+		     range(y, v, "run.coalesce_ms", raw.coalesce_ms, 0, 60000, err);
 	if (!rc && raw.state_dir && raw.state_dir[0] != '/')
 		rc = vg_errf(err, "%s:%d: run.state_dir must be an absolute path", y->file,
 			     ykey_line(y, v, "state_dir"));
@@ -103,6 +106,7 @@ static int run_section(struct vg_yctx *y, yaml_node_t *v, struct vg_run_config *
 		r->mode = raw.mode - 1;
 	r->check_interval = (int)raw.check_interval;
 	r->heartbeat_interval = (int)raw.heartbeat_interval;
+	r->coalesce_ms = (unsigned)raw.coalesce_ms;
 	if (raw.process_events >= 0)
 		r->process_events = raw.process_events;
 	if (raw.fim >= 0)

@@ -342,7 +342,7 @@ void drift_event(struct drift *d, const struct vg_event *ev, struct vg_proctab *
 	if (!monitored(d, p1) && !monitored(d, p2) && !(tree && p1 && p2))
 		return;
 	d->c.events++;
-	a = ev->rescan ? NULL : actor_capture(ev, t, d->o.emit != NULL);
+	a = ev->found_by ? NULL : actor_capture(ev, t, d->o.emit != NULL);
 	if (p1)
 		enqueue(d, p1, rehash, tree, a);
 	if (p2)

@@ -416,7 +416,7 @@ static void diff_emit(const struct differ *d, enum ev_kind kind, const char *pat
 		.mode = mode,
 		.fuid = fuid,
 		.fgid = fgid,
-		.rescan = true,
+		.found_by = "rescan",
 	};
 
 	d->fn(d->u, &ev);

@@ -392,7 +392,8 @@ static void on_hup(void *u)
 
 static int open_source(struct daemon *d, const struct vg_strv *paths, struct vg_err *err)
 {
-	struct vg_source_opts so = {.paths = paths, .process_events = d->cfg.run.process_events};
+	struct vg_source_opts so = {.paths = paths, .process_events = d->cfg.run.process_events,
+				    .coalesce_ms = d->cfg.run.coalesce_ms};
 
 	return source_open(&d->source, d->cfg.run.mode, &so, RESCAN_INTERVAL_S, err);
 }

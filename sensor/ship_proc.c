@@ -217,8 +217,8 @@ static int ship_file(msgpack_packer *pk, const struct ship_host *h, const struct
 		r.owner_uid = ship_id(ev->fuid);
 		r.owner_gid = ship_id(ev->fgid);
 	}
-	if (ev->rescan) {
-		r.found_by = "rescan";	/* nobody was seen doing it */
+	if (ev->found_by) {
+		r.found_by = ev->found_by;	/* nobody was seen doing it */
 	} else {
 		actor_fill(&actor, ev, t);
 		r.actor = &actor.a;

@@ -108,6 +108,27 @@
  * directory rename drops those. Every rename in a marked directory is looked
  * at for this, reported or not.
  *
+ * Coalescing busy files (coalesce_ms). Each write
+ * and each close after a write makes the kernel allocate an event and
+ * encode its handles before it merges it with the one already queued; on a
+ * file rewritten thousands of times a second that, not the reading, is the
+ * cost (docs/events.md). So a regular file with write events in two reads
+ * less than FAN_HOT_NS apart gets an ignore mark for FAN_MODIFY and
+ * FAN_CLOSE_WRITE (surviving modification) for coalesce_ms; its size and
+ * mtime are remembered as they were *before* the mark went on. When the
+ * window ends the mark comes off first, and then the file is compared: a
+ * size or mtime that moved is said as EV_MODIFY (EV_TRUNCATE if it shrank)
+ * with found_by "coalesced" and no actor, since nobody was seen writing.
+ * Nothing written is lost (a write between the snapshot and the mark, or
+ * between unmarking and comparing, may be said twice: once with its actor,
+ * once coalesced); what is lost is *who* wrote inside the window. The
+ * first writes of every window have their actors, and so does every other
+ * kind of event (attributes, entries), which the mark does not touch. A
+ * write that moves neither size nor mtime (O_NOCMTIME, same size) inside a
+ * window is not seen. At most FAN_WINDOWS_MAX windows are open; a file
+ * beyond them, or one the kernel will not mark (max_user_marks), keeps its
+ * events.
+ *
  * Only the filesystems of the watched paths are marked, as the rescan walks
  * them: another filesystem mounted below a watched directory is not watched
  * unless named itself (a mount point's parent is not marked either: its
@@ -145,6 +166,8 @@
 #define FAN_LINK_SCAN_MAX 65536		/* EV_LINK looks for another name up to this */
 #define FAN_MARKS_CHECK 4096		/* marks remembered before the first check */
 #define FAN_KEY_MAX (8 + 4 + MAX_HANDLE_SZ)	/* fsid, handle type, handle */
+#define FAN_HOT_NS 100000000LL		/* write events this close: coalesce */
+#define FAN_WINDOWS_MAX 1024		/* coalescing windows open at once */
 #define UNKNOWN_ID ((uint32_t)-1)
 
 /* ---- a hash table: byte-string keys stored inside their values --------- */
@@ -314,6 +337,10 @@ struct fattr {				/* what is remembered of one watched path */
 	int64_t mtime, ctime;
 	uint32_t mode, uid, gid, nlink;
 	bool dirty;			/* written since its last close-after-write */
+	bool coalescing;		/* in a window: writes raise no events */
+	int64_t wrote_ns;		/* monotonic: its last write event read */
+	uint64_t co_size;		/* size and mtime when the window opened */
+	int64_t co_mtime;
 	bool scanned;			/* reported as found by a scan, and its own
 					 * creation event may still come */
 	size_t plen;
@@ -342,6 +369,12 @@ struct actor {				/* the process of the current event */
 	char comm[EV_COMM_LEN];
 };
 
+struct window {				/* a busy file's writes, coalesced */
+	int64_t until;			/* monotonic ns */
+	size_t klen;
+	unsigned char key[FAN_KEY_MAX];	/* fsid, handle type, handle */
+};
+
 struct move {				/* legacy: half of a rename, waiting */
 	char *path;
 	int32_t pid;
@@ -350,10 +383,13 @@ struct move {				/* legacy: half of a rename, waiting */
 
 struct fan {
 	int fd;
-	/* batch_ms > 0: epfd holds fd and tfd; see fan_poll */
+	/* batch_ms or coalesce_ms > 0: epfd holds fd and tfd; see fan_poll */
 	int epfd, tfd;
 	unsigned batch_ms;
 	bool resting;			/* fd disarmed until tfd expires */
+	unsigned coalesce_ms;		/* 0: no windows */
+	struct window *win;		/* open windows, FAN_WINDOWS_MAX */
+	size_t nwin;
 	bool rename_ev;			/* FAN_RENAME: old and new in one event */
 	bool marked_any;		/* a mark was accepted: the masks are final */
 	uint64_t mask;			/* every event asked for */
@@ -380,6 +416,7 @@ struct fan {
 	int delivered;
 	int32_t pid;			/* of the current event */
 	uint64_t now;
+	int64_t mono;			/* CLOCK_MONOTONIC at this poll */
 	struct actor actor;
 };
 
@@ -1230,17 +1267,26 @@ static void deliver(struct fan *f, const struct vg_event *ev)
 	f->fn(f->u, ev);
 }
 
+/* The current event's process, read once per poll; true if ignore_comm
+ * mutes it. */
+static bool actor_muted(struct fan *f)
+{
+	struct actor *a = &f->actor;
+
+	if (!a->valid || a->pid != f->pid) {
+		actor_read(a, f->pid);
+		a->muted = a->comm[0] && strv_has(&f->ignore, a->comm);
+	}
+	return a->muted;
+}
+
 static void emit(struct fan *f, enum ev_kind kind, const char *path, const char *path2,
 		 uint32_t mode, uint32_t fuid, uint32_t fgid)
 {
 	struct actor *a = &f->actor;
 	struct vg_event ev = {0};
 
-	if (!a->valid || a->pid != f->pid) {
-		actor_read(a, f->pid);
-		a->muted = a->comm[0] && strv_has(&f->ignore, a->comm);
-	}
-	if (a->muted)
+	if (actor_muted(f))
 		return;
 	ev.kind = kind;
 	ev.time_ns = f->now;
@@ -1260,12 +1306,13 @@ static void emit(struct fan *f, enum ev_kind kind, const char *path, const char 
 	deliver(f, &ev);
 }
 
-/* Something found by a walk, not seen happen: no actor. */
+/* Something found by comparing (how: a walk, a window), not seen happen:
+ * no actor. */
 static void emit_found(struct fan *f, enum ev_kind kind, const char *path, const char *path2,
-		       const struct stat *st)
+		       const struct stat *st, const char *how)
 {
 	struct vg_event ev = {
-		.kind = kind, .time_ns = f->now, .rescan = true,
+		.kind = kind, .time_ns = f->now, .found_by = how,
 		.pid = UNKNOWN_ID, .tgid = UNKNOWN_ID, .ppid = UNKNOWN_ID,
 		.uid = UNKNOWN_ID, .gid = UNKNOWN_ID, .euid = UNKNOWN_ID, .auid = UNKNOWN_ID,
 		.path = path, .path2 = path2, .mode = st->st_mode & 07777,
@@ -1329,7 +1376,7 @@ static void seed_found(struct fan *f, const char *path, const struct stat *st)
 	if (attr_get_same(f, path, st))
 		return;			/* known: its event came first */
 	made_what(f, path, st, -1, &m);
-	emit_found(f, m.kind, m.path, m.path2, st);
+	emit_found(f, m.kind, m.path, m.path2, st, "rescan");
 	if ((a = attr_set(f, path, st, object_xattrs(-1, path, st))))
 		a->scanned = true;
 }
@@ -1588,12 +1635,136 @@ static void on_delete(struct fan *f, const struct fev *e, const char *path)
 		marks_gone(f, &e->obj);
 }
 
+/* ---- coalescing busy files (see the top of the file) -------------------- */
+
+static uint64_t realtime_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	return (uint64_t)ts_ns(&t);
+}
+
+static int64_t mono_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return ts_ns(&t);
+}
+
+/* Puts on or takes off the ignore mark of a window. fanotify_mark refuses
+ * O_PATH descriptors, but their /proc link names the very object. */
+static int ignore_writes(struct fan *f, int ofd, bool on)
+{
+	const unsigned flags = FAN_MARK_IGNORED_MASK | FAN_MARK_IGNORED_SURV_MODIFY;
+	char link[64];
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", ofd);
+	return fanotify_mark(f->fd, (on ? FAN_MARK_ADD : FAN_MARK_REMOVE) | flags,
+			     FAN_MODIFY | FAN_CLOSE_WRITE, AT_FDCWD, link);
+}
+
+/* Opens a window on a's file: st is how it was before the mark goes on,
+ * ofd an O_PATH descriptor of it on the filesystem fsid. */
+static void window_open(struct fan *f, struct fattr *a, const struct stat *st, int ofd,
+			const unsigned char *fsid)
+{
+	struct window *w = &f->win[f->nwin];
+
+	if (f->nwin >= FAN_WINDOWS_MAX || !(w->klen = fd_key(ofd, fsid, w->key)))
+		return;
+	if (ignore_writes(f, ofd, true)) {
+		log_debug("fanotify: %s: writes not coalesced: %s", a->path, strerror(errno));
+		return;
+	}
+	w->until = f->mono + (int64_t)f->coalesce_ms * 1000000;
+	f->nwin++;
+	f->c.windows++;
+	a->coalescing = true;
+	a->co_size = (uint64_t)st->st_size;
+	a->co_mtime = ts_ns(&st->st_mtim);
+}
+
+/* Ends a window: unmarks first, so a write from now on raises its event,
+ * then says what its writes changed, if anything. */
+static void window_close(struct fan *f, const struct window *w)
+{
+	int fd = key_open(f, w->key, w->klen, O_PATH);
+	struct fattr *a;
+	struct stat st;
+
+	if (fd < 0)
+		return;			/* gone, and its mark with it */
+	if (ignore_writes(f, fd, false) && errno != ENOENT)
+		log_warn("fanotify: a coalesced file's writes stay unseen: %s", strerror(errno));
+	f->pb.len = 0;
+	if (fstat(fd, &st) || fd_path(fd, &f->pb) || !watched(f, f->pb.p) ||
+	    !(a = attr_get_same(f, f->pb.p, &st)) || !a->coalescing) {
+		close(fd);
+		return;			/* out of the watched set, or replaced */
+	}
+	a->coalescing = false;
+	a->wrote_ns = 0;
+	if ((uint64_t)st.st_size != a->co_size || ts_ns(&st.st_mtim) != a->co_mtime) {
+		emit_found(f, (uint64_t)st.st_size < a->co_size ? EV_TRUNCATE : EV_MODIFY,
+			   f->pb.p, NULL, &st, "coalesced");
+		a->dirty = false;
+	}
+	a->size = (uint64_t)st.st_size;
+	a->mtime = ts_ns(&st.st_mtim);
+	close(fd);
+}
+
+/* Ends the windows whose time is up; run before the queue is read. */
+static void windows_due(struct fan *f)
+{
+	size_t keep = 0;
+
+	f->mono = mono_ns();
+	f->now = realtime_ns();
+	for (size_t i = 0; i < f->nwin; i++) {
+		if (f->win[i].until <= f->mono)
+			window_close(f, &f->win[i]);
+		else
+			f->win[keep++] = f->win[i];
+	}
+	f->nwin = keep;
+}
+
+/* A regular file's write event (st: the file before anything else is done
+ * to it; ofd: an O_PATH descriptor of it, or -1 when the event had no
+ * handle of it): the second soon after the last opens a window, unless its
+ * writer is muted (the window would hide the others' writes for nothing). */
+static void coalesce(struct fan *f, const struct fev *e, const char *path,
+		     const struct stat *st, int ofd)
+{
+	struct fattr *a = attr_get_same(f, path, st);
+	const unsigned char *fsid = e->obj.fsid ? e->obj.fsid : e->dir.fsid;
+	struct stat now;
+	int fd = ofd;
+
+	if (!a || a->coalescing || !fsid)
+		return;
+	if (!a->wrote_ns || f->mono - a->wrote_ns >= FAN_HOT_NS || actor_muted(f)) {
+		a->wrote_ns = f->mono;
+		return;
+	}
+	if (fd < 0)
+		fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0 && !fstat(fd, &now) && now.st_ino == st->st_ino && now.st_dev == st->st_dev)
+		window_open(f, a, st, fd, fsid);
+	if (fd >= 0 && fd != ofd)
+		close(fd);
+}
+
 /*
  * Everything but renames, for one name, in the order things happen: a
  * merged event says which operations happened, not in what order, so a
  * creation comes first, then writes and attribute changes, then a close,
  * then a deletion -- unless the name now denotes this very object again, in
- * which case it was deleted and then created.
+ * which case it was deleted and then created. A write to a regular file
+ * that is still there may open a coalescing window on it.
  */
 static void on_entry(struct fan *f, const struct fev *e, const char *path, bool exact)
 {
@@ -1618,6 +1789,9 @@ static void on_entry(struct fan *f, const struct fev *e, const char *path, bool 
 		on_close_write(f, path, m);
 	if ((m & FAN_DELETE) && !del_first)
 		on_delete(f, e, path);
+	else if (f->coalesce_ms && here && (m & FAN_MODIFY) && !(m & FAN_CREATE) &&
+		 S_ISREG(st.st_mode))
+		coalesce(f, e, path, &st, ofd);
 	if (ofd >= 0)
 		close(ofd);
 }
@@ -1833,14 +2007,6 @@ static void on_moved_from(struct fan *f, const char *path, bool dir, bool exact)
 
 /* ---- one event --------------------------------------------------------- */
 
-static uint64_t realtime_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_REALTIME, &t);
-	return (uint64_t)ts_ns(&t);
-}
-
 static void on_event(struct fan *f, const struct fev *e)
 {
 	const struct fid *id = e->dir.fsid ? &e->dir : NULL;
@@ -1905,7 +2071,7 @@ static int fan_fd(void *impl)
 {
 	struct fan *f = impl;
 
-	return f->batch_ms ? f->epfd : f->fd;
+	return f->epfd >= 0 ? f->epfd : f->fd;
 }
 
 /*
@@ -1923,24 +2089,37 @@ static int fan_fd(void *impl)
  */
 static int rest(struct fan *f, bool resting)
 {
-	struct itimerspec t = {.it_value = {.tv_sec = f->batch_ms / 1000,
-					    .tv_nsec = (long)(f->batch_ms % 1000) * 1000000L}};
 	struct epoll_event ev = {.events = resting ? 0 : EPOLLIN};
+	int64_t ns = resting ? (int64_t)f->batch_ms * 1000000 : 0;
+	struct itimerspec t = {0};
 
 	if (resting != f->resting && epoll_ctl(f->epfd, EPOLL_CTL_MOD, f->fd, &ev))
 		return -1;
 	f->resting = resting;
-	return resting ? timerfd_settime(f->tfd, 0, &t, NULL) : 0;
+	if (!resting && f->nwin) {	/* awake anyway when a window ends */
+		int64_t first = f->win[0].until;
+
+		for (size_t i = 1; i < f->nwin; i++)
+			first = f->win[i].until < first ? f->win[i].until : first;
+		ns = first - mono_ns();
+		ns = ns < 1000000 ? 1000000 : ns;
+	}
+	t.it_value.tv_sec = ns / 1000000000;
+	t.it_value.tv_nsec = ns % 1000000000;
+	return timerfd_settime(f->tfd, 0, &t, NULL);
 }
 
-/* Whether to read the queue now (batching: only once the timer expired). */
+/* Whether to read the queue now (batching: only once the timer expired,
+ * unless it was set for the end of a window while the queue was armed). */
 static bool due(struct fan *f)
 {
 	uint64_t n;
+	bool expired;
 
-	if (!f->batch_ms || !f->resting)
+	if (f->tfd < 0)
 		return true;
-	return read(f->tfd, &n, sizeof(n)) == (ssize_t)sizeof(n);
+	expired = read(f->tfd, &n, sizeof(n)) == (ssize_t)sizeof(n);
+	return expired || !f->resting;
 }
 
 static int fan_poll(void *impl, vg_event_fn fn, void *u)
@@ -1954,6 +2133,8 @@ static int fan_poll(void *impl, vg_event_fn fn, void *u)
 	f->u = u;
 	f->delivered = 0;
 	f->actor.valid = false;		/* a pid is looked up again on every poll */
+	if (f->coalesce_ms)
+		windows_due(f);
 	for (int i = 0; i < FAN_READS_PER_POLL; i++) {
 		ssize_t n = read(f->fd, f->buf, FAN_BUF_SIZE);
 
@@ -1974,7 +2155,7 @@ static int fan_poll(void *impl, vg_event_fn fn, void *u)
 	moves_flush(f);
 	if (f->reseed)
 		reseed(f);
-	if (f->batch_ms && !rc && rest(f, reads > 0)) {
+	if (f->epfd >= 0 && !rc && rest(f, f->batch_ms && reads > 0)) {
 		log_err("fanotify: batching: %s", strerror(errno));
 		rc = -1;
 	}
@@ -2114,6 +2295,7 @@ static void fan_close(void *impl)
 	buf_free(&f->pb);
 	strv_free(&f->roots);
 	strv_free(&f->ignore);
+	free(f->win);
 	free(f->buf);
 	free(f);
 }
@@ -2182,8 +2364,13 @@ int fan_source_open(struct vg_source *s, const struct vg_source_opts *o, struct 
 	for (size_t i = 0; o->paths && i < o->paths->n; i++)
 		if (fan_add(f, o->paths->v[i], err))
 			goto fail;
-	if (o->batch_ms && batch_open(f, o->batch_ms, err))
+	/* Windows end at the timer that batches use. */
+	if ((o->batch_ms || o->coalesce_ms) && batch_open(f, o->batch_ms, err))
 		goto fail;
+	if (o->coalesce_ms) {
+		f->coalesce_ms = o->coalesce_ms;
+		f->win = xcalloc(FAN_WINDOWS_MAX, sizeof(*f->win));
+	}
 	if (o->process_events)
 		log_info("fanotify: no process events in this mode");
 	log_info("fanotify: %zu path(s) on %zu filesystem(s), %zu directories marked; renames %s; "

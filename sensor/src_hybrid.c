@@ -59,6 +59,7 @@ static void hy_counters(void *impl, struct vg_counters *c)
 	c->events += f.events;
 	c->overflows += f.overflows;
 	c->received += f.received;
+	c->windows += f.windows;
 	for (int i = 0; i < DROP_MAX; i++)
 		c->drops[i] += f.drops[i];
 }

@@ -319,12 +319,15 @@ struct vg_fim_config {
 };
 #define VG_STATE_DIR "/var/lib/vigil"
 
+#define VG_COALESCE_MS 1000		/* run.coalesce_ms, watch --coalesce-ms */
+
 /* run:, outbox:, collector: (config_run.c), which only `vigil run` reads. */
 struct vg_run_config {
 	int mode;			/* run.mode: enum vg_mode, -1 auto */
 	int check_interval;		/* run.check_interval, seconds */
 	int heartbeat_interval;		/* run.heartbeat_interval, seconds */
 	bool process_events, fim;	/* run.process_events, run.fim */
+	unsigned coalesce_ms;		/* run.coalesce_ms: busy files (watch.h) */
 	char *state_dir;		/* run.state_dir; NULL: /var/lib/vigil */
 	uint64_t outbox_max_bytes;	/* outbox.max_bytes */
 	unsigned batch_records, batch_bytes, batch_ms;

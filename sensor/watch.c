@@ -29,6 +29,7 @@ struct watch_opts {
 	bool fim;			/* realtime drift of the FIM sets */
 	const char *config, *state_dir;
 	unsigned debounce_ms;
+	unsigned coalesce_ms;		/* fanotify and hybrid: busy files */
 	int mode;			/* -1: auto */
 	int interval;			/* rescan mode, seconds */
 	double duration;		/* seconds; 0: until a signal */
@@ -52,10 +53,13 @@ static void usage_watch(FILE *out)
 {
 	fputs("usage: vigil watch [--json] [--paths P,...] [--no-process]\n"
 	      "                   [--mode auto|bpf|hybrid|fanotify|rescan] [--interval S]\n"
-	      "                   [--ignore-comm NAME,...] [--duration S] [--quiet]\n"
+	      "                   [--ignore-comm NAME,...] [--coalesce-ms MS] [--duration S]\n"
+	      "                   [--quiet]\n"
 	      "       vigil watch --fim [--config FILE] [--state-dir DIR] [--debounce MS]\n"
 	      "                   [--json] [--mode ...] [--duration S]\n"
 	      "--quiet counts events without printing them (for measuring)\n"
+	      "--coalesce-ms: how long a busy file's writes raise no events in fanotify and\n"
+	      "      hybrid modes (then its change is said with no writer); 0: never\n"
 	      "--fim reports drift of the files vigil.yaml monitors, from the FIM baseline,\n"
 	      "      with the process behind each change\n", out);
 }
@@ -87,6 +91,7 @@ static int parse_watch_opts(int argc, char **argv, struct watch_opts *o)
 		{"config", required_argument, NULL, 'c'},
 		{"state-dir", required_argument, NULL, 's'},
 		{"debounce", required_argument, NULL, 'D'},
+		{"coalesce-ms", required_argument, NULL, 'C'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
@@ -97,6 +102,7 @@ static int parse_watch_opts(int argc, char **argv, struct watch_opts *o)
 	o->process = true;
 	o->mode = -1;
 	o->interval = 10;
+	o->coalesce_ms = VG_COALESCE_MS;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "jp:m:hv", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -114,6 +120,15 @@ static int parse_watch_opts(int argc, char **argv, struct watch_opts *o)
 				return -1;
 			}
 			o->debounce_ms = (unsigned)v;
+			break;
+		}
+		case 'C': {
+			long v = strtol(optarg, &end, 10);
+			if (*end || end == optarg || v < 0 || v > 60000) {
+				fprintf(stderr, "vigil: --coalesce-ms is 0..60000 milliseconds\n");
+				return -1;
+			}
+			o->coalesce_ms = (unsigned)v;
 			break;
 		}
 		case 'I': strv_split(&o->ignore, optarg, ","); break;
@@ -258,10 +273,11 @@ static void print_counters(const struct watch_run *w)
 
 	w->src.counters(w->src.impl, &c);
 	fprintf(stderr, "vigil watch: %llu events delivered; dropped: %llu (ring buffer full), "
-		"%llu (scratch map full), %llu fanotify overflows; %llu paths cut short\n",
+		"%llu (scratch map full), %llu fanotify overflows; %llu paths cut short; "
+		"%llu busy-file windows\n",
 		(unsigned long long)w->shown, (unsigned long long)c.drops[DROP_RINGBUF_FULL],
 		(unsigned long long)c.drops[DROP_MAP_FULL], (unsigned long long)c.overflows,
-		(unsigned long long)c.drops[DROP_PATH_TRUNC]);
+		(unsigned long long)c.drops[DROP_PATH_TRUNC], (unsigned long long)c.windows);
 }
 
 static void set_deadline(struct watch_run *w, double secs)
@@ -299,7 +315,7 @@ static int run(struct watch_opts *o, const struct vg_strv *paths, struct drift *
 	       struct vg_err *err)
 {
 	struct vg_source_opts so = {.paths = paths, .process_events = o->process,
-				    .ignore_comm = &o->ignore};
+				    .ignore_comm = &o->ignore, .coalesce_ms = o->coalesce_ms};
 	struct watch_run w = {.o = o, .drift = drift};
 	struct tick t = {&w, paths};
 	int rc = -1;

@@ -42,7 +42,11 @@ struct vg_event {
 	const char *path, *path2;	/* file events; rename: old, new */
 	int code;			/* exit code or signal, or a syscall's return */
 	uint32_t mode, fuid, fgid;	/* chmod / chown / create arguments */
-	bool rescan;			/* found by a rescan, not seen happen */
+	/* NULL: seen happen, with its actor. Else how a file change was found
+	 * instead, with no actor: "rescan" (a walk compared with the last one),
+	 * "coalesced" (a busy file compared after a window in which its writes
+	 * raised no events; src_fanotify.c). */
+	const char *found_by;
 };
 
 typedef void (*vg_event_fn)(void *u, const struct vg_event *ev);
@@ -53,6 +57,7 @@ struct vg_counters {
 	uint64_t overflows;		/* fanotify queue overflows, marks refused */
 	uint64_t received;		/* fanotify: events read from the kernel,
 					 * before any filtering */
+	uint64_t windows;		/* fanotify: coalescing windows opened */
 };
 
 struct vg_source_opts {
@@ -64,6 +69,10 @@ struct vg_source_opts {
 	unsigned batch_ms;		/* fanotify: read the queue at most this often
 					 * while events keep coming (src_fanotify.c,
 					 * fan_poll); 0: as each comes */
+	unsigned coalesce_ms;		/* fanotify: a file written in two reads in
+					 * a row raises no write events for this
+					 * long, then is compared (src_fanotify.c);
+					 * 0: never */
 };
 
 /* The same operations for every source. */

@@ -106,8 +106,12 @@ void event_text(struct vg_buf *b, const struct vg_event *ev, struct vg_proctab *
 			buf_printf(b, " owner %d:%d", (int)ev->fuid, (int)ev->fgid);
 		if (ev->flags & (EVF_PATH_TRUNC | EVF_PATH2_TRUNC))
 			buf_puts(b, " [path cut short]");
-		if (ev->rescan) {
-			buf_puts(b, " [found by rescan]");
+		if (ev->found_by && !strcmp(ev->found_by, "coalesced")) {
+			buf_puts(b, " [busy file, writers not seen: coalesced]");
+			return;
+		}
+		if (ev->found_by) {
+			buf_printf(b, " [found by %s]", ev->found_by);
 			return;
 		}
 		buf_puts(b, "  ");
@@ -262,8 +266,9 @@ static void json_file(struct vg_buf *b, const struct vg_event *ev, struct vg_pro
 		buf_printf(b, "\"owner_uid\":%d,\"owner_gid\":%d,", (int)ev->fuid, (int)ev->fgid);
 	if (ev->flags & (EVF_PATH_TRUNC | EVF_PATH2_TRUNC | EVF_PATH_RELATIVE))
 		buf_printf(b, "\"path_incomplete\":true,");
-	if (ev->rescan) {
-		buf_puts(b, "\"found_by\":\"rescan\",\"actor\":null}");
+	if (ev->found_by) {
+		json_kv(b, "found_by", ev->found_by, true);
+		buf_puts(b, "\"actor\":null}");
 		return;
 	}
 	event_actor_json(b, ev, t);

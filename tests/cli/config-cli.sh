@@ -146,6 +146,13 @@ refuses check-interval 3 "run.check_interval must be 60..604800" "run:
   mode: bpf
   check_interval: 59
 "
+refuses coalesce-ms 3 "run.coalesce_ms must be 0..60000" "run:
+  mode: hybrid
+  coalesce_ms: 60001
+"
+refuses coalesce-ms-negative 2 "run.coalesce_ms must be 0..60000" "run:
+  coalesce_ms: -1
+"
 refuses bad-mode 2 "mode" "run:
   mode: kprobe
 "

@@ -42,7 +42,7 @@ static void collect(void *u, const struct vg_event *ev)
 	r = &l->v[l->n++];
 	*r = (struct rec){ev->kind, ev->path ? xstrdup(ev->path) : NULL,
 			  ev->path2 ? xstrdup(ev->path2) : NULL, ev->mode, ev->fuid, ev->fgid,
-			  ev->tgid, ev->uid, ev->rescan};
+			  ev->tgid, ev->uid, ev->found_by != NULL};
 }
 
 static void evlog_free(struct evlog *l)

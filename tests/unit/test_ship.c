@@ -470,7 +470,7 @@ static void test_file_events(void **state)
 
 	/* Found by a rescan: nobody was seen; the path was not known whole. */
 	ev = event(EV_MKDIR, (uint32_t)getpid(), 0);
-	ev.rescan = true;
+	ev.found_by = "rescan";
 	ev.path = NULL;
 	msgpack_sbuffer_clear(&m.sb);
 	assert_int_equal(ship_event(&m.pk, &h, &ev, t, &err), 0);

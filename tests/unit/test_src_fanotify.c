@@ -60,7 +60,7 @@ static void collect(void *u, const struct vg_event *ev)
 	r = &x->v[x->n++];
 	*r = (struct rec){ev->kind, ev->path ? xstrdup(ev->path) : NULL,
 			  ev->path2 ? xstrdup(ev->path2) : NULL, ev->mode, ev->fuid, ev->fgid,
-			  ev->tgid, ev->uid, {0}, ev->rescan};
+			  ev->tgid, ev->uid, {0}, ev->found_by != NULL};
 	memcpy(r->comm, ev->comm, sizeof(r->comm));
 }
 
@@ -225,11 +225,12 @@ static char *mkdir_in(const char *dir, const char *name)
 
 /* Watches x->dir, or the name under it when watch is set. */
 static struct fx *fx_open_at(void (*prepare)(const char *dir), const char *ignore,
-			     const char *watch, unsigned batch_ms)
+			     const char *watch, unsigned batch_ms, unsigned coalesce_ms)
 {
 	struct fx *x = xcalloc(1, sizeof(*x));
 	struct vg_strv paths = {0}, ign = {0};
-	struct vg_source_opts o = {.paths = &paths, .ignore_comm = &ign, .batch_ms = batch_ms};
+	struct vg_source_opts o = {.paths = &paths, .ignore_comm = &ign, .batch_ms = batch_ms,
+				   .coalesce_ms = coalesce_ms};
 	char buf[EV_COMM_LEN] = "";	/* a comm is at most 15 bytes */
 	FILE *f = fopen("/proc/self/comm", "r");
 
@@ -264,12 +265,12 @@ static struct fx *fx_open_at(void (*prepare)(const char *dir), const char *ignor
 
 static struct fx *fx_open_ignoring(void (*prepare)(const char *dir), const char *ignore)
 {
-	return fx_open_at(prepare, ignore, NULL, 0);
+	return fx_open_at(prepare, ignore, NULL, 0, 0);
 }
 
 static struct fx *fx_open(void (*prepare)(const char *dir))
 {
-	return fx_open_at(prepare, NULL, NULL, 0);
+	return fx_open_at(prepare, NULL, NULL, 0, 0);
 }
 
 static void fx_close(struct fx *x)
@@ -1027,7 +1028,7 @@ static void t_root_made_again(void **state)
  * made again, the new file is watched. */
 static void t_file_root(void **state)
 {
-	struct fx *x = fx_open_at(prepare_files, NULL, "mod", 0);
+	struct fx *x = fx_open_at(prepare_files, NULL, "mod", 0, 0);
 	char *p = in(x->dir, "mod"), *sib = in(x->dir, "del"), *tmp = in(x->dir, "mod.tmp");
 	uint64_t before;
 
@@ -1164,7 +1165,7 @@ static void write_n(const char *path, int n)
 static void t_batched(void **state)
 {
 	const unsigned rest_ms = 400;
-	struct fx *x = fx_open_at(prepare_files, NULL, NULL, rest_ms);
+	struct fx *x = fx_open_at(prepare_files, NULL, NULL, rest_ms, 0);
 	char *p = in(x->dir, "mod");
 	uint64_t before;
 	long long t0;
@@ -1206,6 +1207,117 @@ static void t_batched(void **state)
 	fx_close(x);
 }
 
+static uint64_t windows(struct fx *x)
+{
+	struct vg_counters c = {0};
+
+	x->s.counters(x->s.impl, &c);
+	return c.windows;
+}
+
+/* Writes path until the source opens a coalescing window on it. */
+static void make_busy(struct fx *x, const char *path)
+{
+	uint64_t w0 = windows(x);
+
+	for (long long end = now_ms() + WAIT_MS; windows(x) == w0; pump(x, 5))
+		if (now_ms() > end)
+			fail_msg("no coalescing window on %s after %d ms of writes;%s", path,
+				 WAIT_MS, dump(x));
+		else
+			write_n(path, 1);
+}
+
+/* An event of kind k on path by process pid; -1: by nobody seen. */
+static const struct rec *wait_by(struct fx *x, enum ev_kind k, const char *path, pid_t pid)
+{
+	long long end = now_ms() + WAIT_MS;
+
+	for (;;) {
+		for (size_t i = 0; i < x->n; i++)
+			if (x->v[i].kind == k && same(x->v[i].path, path) &&
+			    x->v[i].tgid == (uint32_t)pid)
+				return &x->v[i];
+		if (now_ms() > end)
+			fail_msg("no event of kind %d on %s by pid %d;%s", k, path, (int)pid,
+				 dump(x));
+		pump(x, 50);
+	}
+}
+
+/* Runs fn(path) in a child process, which exits; returns its pid. */
+static pid_t in_child(void (*fn)(const char *path), const char *path)
+{
+	pid_t pid = fork();
+	int st;
+
+	if (pid == 0) {
+		fn(path);
+		_exit(0);
+	}
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_int_equal(st, 0);
+	return pid;
+}
+
+static void append_hidden(const char *path)
+{
+	append(path, "written inside the window\n");
+}
+
+static void append_after(const char *path)
+{
+	append(path, "written after the window\n");
+}
+
+/*
+ * Coalescing: a file written in two reads in a row gets a window in which
+ * its writes raise no events. Another process writing inside it is not
+ * named, but its change is not lost: the window ends with a "coalesced"
+ * modify and no actor. Attribute changes inside a window keep their actor,
+ * and once the window is over a writer is named again.
+ */
+static void t_coalesced(void **state)
+{
+	const unsigned window_ms = 600;
+	struct fx *x = fx_open_at(prepare_files, NULL, NULL, 20, window_ms);
+	char *p = in(x->dir, "mod");
+	const struct rec *r;
+	uint64_t before;
+	long long t0;
+	bool inside;
+	pid_t pid;
+
+	(void)state;
+	make_busy(x, p);
+	forget(x);
+	t0 = now_ms();
+	before = received(x);
+	pid = in_child(append_hidden, p);
+	write_n(p, 500);
+	assert_int_equal(chmod(p, 0600), 0);
+	inside = now_ms() - t0 < window_ms / 2;
+	expect(x, EV_CHMOD, p, NULL);	/* the mark leaves attributes alone */
+	if (inside) {
+		/* The 1002 write and close events of the window were never
+		 * queued; the chmod, read after them, was. */
+		assert_true(received(x) - before < 10);
+		for (size_t i = 0; i < x->n; i++)
+			if (x->v[i].kind == EV_MODIFY && x->v[i].tgid == (uint32_t)pid)
+				fail_msg("the hidden writer was named:%s", dump(x));
+	}
+	r = wait_by(x, EV_MODIFY, p, (pid_t)-1);
+	assert_true(r->rescan);		/* found by comparing: no actor */
+	assert_int_equal(r->uid, NOID);
+	/* After the window: the next writer is named. */
+	forget(x);
+	pid = in_child(append_after, p);
+	wait_by(x, EV_MODIFY, p, pid);
+	free(p);
+	fx_close(x);
+}
+
 static void t_missing_path_is_an_error(void **state)
 {
 	struct vg_strv paths = {0};
@@ -1243,6 +1355,7 @@ int main(void)
 		cmocka_unit_test(t_create),
 		cmocka_unit_test(t_modify),
 		cmocka_unit_test(t_batched),
+		cmocka_unit_test(t_coalesced),
 		cmocka_unit_test(t_delete),
 		cmocka_unit_test(t_rename),
 		cmocka_unit_test(t_chmod),
