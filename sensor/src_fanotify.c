@@ -119,15 +119,16 @@
  * window ends the mark comes off first, and then the file is compared: a
  * size or mtime that moved is said as EV_MODIFY (EV_TRUNCATE if it shrank)
  * with found_by "coalesced" and no actor, since nobody was seen writing.
- * Nothing written is lost (a write between the snapshot and the mark, or
- * between unmarking and comparing, may be said twice: once with its actor,
- * once coalesced); what is lost is *who* wrote inside the window. The
- * first writes of every window have their actors, and so does every other
- * kind of event (attributes, entries), which the mark does not touch. A
- * write that moves neither size nor mtime (O_NOCMTIME, same size) inside a
- * window is not seen. At most FAN_WINDOWS_MAX windows are open; a file
- * beyond them, or one the kernel will not mark (max_user_marks), keeps its
- * events.
+ * A write between the snapshot and the mark, or between unmarking and
+ * comparing, may be said twice (once with its actor, once coalesced), never
+ * not at all. What is lost is *who* wrote inside the window; the first
+ * writes of every window have their actors, and so does every other kind
+ * of event (attributes, entries, renames), which the mark does not touch.
+ * Also lost: a write that moves neither size nor mtime (O_NOCMTIME, same
+ * size), and the window's writes to a file removed, or moved out of the
+ * watched set, before it ends (its removal or move is said, with its
+ * actor). At most FAN_WINDOWS_MAX windows are open; a file beyond them, or
+ * one the kernel will not mark (max_user_marks), keeps its events.
  *
  * Only the filesystems of the watched paths are marked, as the rescan walks
  * them: another filesystem mounted below a watched directory is not watched
@@ -339,8 +340,6 @@ struct fattr {				/* what is remembered of one watched path */
 	bool dirty;			/* written since its last close-after-write */
 	bool coalescing;		/* in a window: writes raise no events */
 	int64_t wrote_ns;		/* monotonic: its last write event read */
-	uint64_t co_size;		/* size and mtime when the window opened */
-	int64_t co_mtime;
 	bool scanned;			/* reported as found by a scan, and its own
 					 * creation event may still come */
 	size_t plen;
@@ -371,6 +370,8 @@ struct actor {				/* the process of the current event */
 
 struct window {				/* a busy file's writes, coalesced */
 	int64_t until;			/* monotonic ns */
+	uint64_t size;			/* the file before the mark went on */
+	int64_t mtime;
 	size_t klen;
 	unsigned char key[FAN_KEY_MAX];	/* fsid, handle type, handle */
 };
@@ -1679,18 +1680,21 @@ static void window_open(struct fan *f, struct fattr *a, const struct stat *st, i
 		return;
 	}
 	w->until = f->mono + (int64_t)f->coalesce_ms * 1000000;
+	w->size = (uint64_t)st->st_size;
+	w->mtime = ts_ns(&st->st_mtim);
 	f->nwin++;
 	f->c.windows++;
 	a->coalescing = true;
-	a->co_size = (uint64_t)st->st_size;
-	a->co_mtime = ts_ns(&st->st_mtim);
 }
 
 /* Ends a window: unmarks first, so a write from now on raises its event,
- * then says what its writes changed, if anything. */
+ * then says what its writes changed, if anything, under the name the file
+ * has now. Removed or moved out of the watched set, it has nothing to say:
+ * its removal or its move was. */
 static void window_close(struct fan *f, const struct window *w)
 {
 	int fd = key_open(f, w->key, w->klen, O_PATH);
+	bool changed;
 	struct fattr *a;
 	struct stat st;
 
@@ -1699,20 +1703,21 @@ static void window_close(struct fan *f, const struct window *w)
 	if (ignore_writes(f, fd, false) && errno != ENOENT)
 		log_warn("fanotify: a coalesced file's writes stay unseen: %s", strerror(errno));
 	f->pb.len = 0;
-	if (fstat(fd, &st) || fd_path(fd, &f->pb) || !watched(f, f->pb.p) ||
-	    !(a = attr_get_same(f, f->pb.p, &st)) || !a->coalescing) {
+	if (fstat(fd, &st) || st.st_nlink == 0 || fd_path(fd, &f->pb) || !watched(f, f->pb.p)) {
 		close(fd);
-		return;			/* out of the watched set, or replaced */
+		return;
 	}
-	a->coalescing = false;
-	a->wrote_ns = 0;
-	if ((uint64_t)st.st_size != a->co_size || ts_ns(&st.st_mtim) != a->co_mtime) {
-		emit_found(f, (uint64_t)st.st_size < a->co_size ? EV_TRUNCATE : EV_MODIFY,
-			   f->pb.p, NULL, &st, "coalesced");
-		a->dirty = false;
+	changed = (uint64_t)st.st_size != w->size || ts_ns(&st.st_mtim) != w->mtime;
+	if (changed)
+		emit_found(f, (uint64_t)st.st_size < w->size ? EV_TRUNCATE : EV_MODIFY, f->pb.p,
+			   NULL, &st, "coalesced");
+	if ((a = attr_get_same(f, f->pb.p, &st))) {
+		a->coalescing = false;
+		a->wrote_ns = 0;
+		a->dirty &= !changed;
+		a->size = (uint64_t)st.st_size;
+		a->mtime = ts_ns(&st.st_mtim);
 	}
-	a->size = (uint64_t)st.st_size;
-	a->mtime = ts_ns(&st.st_mtim);
 	close(fd);
 }
 

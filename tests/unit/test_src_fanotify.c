@@ -1318,6 +1318,29 @@ static void t_coalesced(void **state)
 	fx_close(x);
 }
 
+/* A busy file renamed inside the watched set while its window is open is
+ * compared under its new name. */
+static void t_coalesced_renamed(void **state)
+{
+	struct fx *x = fx_open_at(prepare_files, NULL, NULL, 20, 600);
+	char *p = in(x->dir, "mod"), *q = in(x->dir, "moved");
+	const struct rec *r;
+
+	(void)state;
+	make_busy(x, p);
+	in_child(append_hidden, p);
+	assert_int_equal(rename(p, q), 0);
+	expect(x, EV_RENAME, p, q);
+	r = wait_by(x, EV_MODIFY, q, (pid_t)-1);
+	assert_true(r->rescan);
+	for (size_t i = 0; i < x->n; i++)
+		if (x->v[i].kind == EV_MODIFY && x->v[i].rescan && same(x->v[i].path, p))
+			fail_msg("coalesced under the old name:%s", dump(x));
+	free(p);
+	free(q);
+	fx_close(x);
+}
+
 static void t_missing_path_is_an_error(void **state)
 {
 	struct vg_strv paths = {0};
@@ -1356,6 +1379,7 @@ int main(void)
 		cmocka_unit_test(t_modify),
 		cmocka_unit_test(t_batched),
 		cmocka_unit_test(t_coalesced),
+		cmocka_unit_test(t_coalesced_renamed),
 		cmocka_unit_test(t_delete),
 		cmocka_unit_test(t_rename),
 		cmocka_unit_test(t_chmod),
