@@ -4,6 +4,9 @@
  *                          file rewritten in place, as an editor or a daemon does
  *   fileloop trunc DIR N   the same with O_TRUNC (ext4 then starts writeback at
  *                          each close, so the disk sets the pace)
+ *   fileloop spread DIR N  the same as write over N files, each written once
+ *                          (a package upgrade, a configuration push): no file
+ *                          is busy, so nothing is coalesced
  *   fileloop chmod DIR N   chmod of one file, N times (one event each)
  * Prints "ns_per_op=X cpu_ns_per_op=Y ops=N" on stdout: wall time, and the
  * CPU time (user + system) the loop's own thread spent, which is where
@@ -42,16 +45,17 @@ int main(int argc, char **argv)
 	double t0, c0 = 0;
 
 	if (argc != 4 || (n = atol(argv[3])) <= 0) {
-		fprintf(stderr, "usage: fileloop write|trunc|chmod DIR N\n");
+		fprintf(stderr, "usage: fileloop write|trunc|spread|chmod DIR N\n");
 		return 2;
 	}
 	memset(data, 'x', sizeof(data));
-	if (!strcmp(argv[1], "write") || !strcmp(argv[1], "trunc")) {
+	if (!strcmp(argv[1], "write") || !strcmp(argv[1], "trunc") || !strcmp(argv[1], "spread")) {
 		int flags = O_WRONLY | O_CREAT | (argv[1][0] == 't' ? O_TRUNC : 0);
+		long files = argv[1][0] == 's' ? n : 64;
 		c0 = cpu_now();
 		t0 = now();
 		for (long i = 0; i < n; i++) {
-			snprintf(path, sizeof(path), "%s/f%ld", argv[2], i & 63);
+			snprintf(path, sizeof(path), "%s/f%ld", argv[2], i % files);
 			int fd = open(path, flags, 0644);
 			if (fd < 0 || write(fd, data, sizeof(data)) != (ssize_t)sizeof(data)) {
 				perror(path);

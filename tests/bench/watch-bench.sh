@@ -20,7 +20,7 @@ FLOOR=$build/tests/bench/tpfloor
 ROUNDS=${BENCH_ROUNDS:-5}
 OPS=${BENCH_OPS:-200000}
 STORM=${BENCH_STORM:-2000000}
-LOAD=${BENCH_LOAD:-write}		# write: rewrite in place; trunc: O_TRUNC
+LOAD=${BENCH_LOAD:-write}		# write: rewrite in place; trunc: O_TRUNC; spread: each file once
 FSDIRS=${BENCH_FS:-/var/tmp /dev/shm}	# one scratch directory per file system
 [ -x "$VIGIL" ] && [ -x "$LOOP" ] && [ -x "$FLOOR" ] ||
 	{ echo "build first: $VIGIL, $LOOP, $FLOOR" >&2; exit 2; }
@@ -103,8 +103,8 @@ bench_fs() {	# SCRATCH_PARENT
 	fstype=$(stat -f -c %T "$tmp")
 	declare -A res=()
 	record() { res[$1]="${res[$1]:-} $2"; }
-	"$LOOP" "$LOAD" "$U" 20000 >/dev/null	# warm the dentries and inodes
-	"$LOOP" "$LOAD" "$W" 20000 >/dev/null
+	"$LOOP" "$LOAD" "$U" "$OPS" >/dev/null	# make and warm the files, dentries, inodes
+	"$LOOP" "$LOAD" "$W" "$OPS" >/dev/null
 	for r in $(seq "$ROUNDS"); do
 		record none.unwatched "$(loop_ns "$U")"
 		record none.watched "$(loop_ns "$W")"
