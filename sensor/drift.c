@@ -46,11 +46,14 @@ struct pending {
 	bool rehash;			/* content may have changed: read it */
 	bool tree;			/* a rename: the subtree moved */
 	struct actors by;		/* none: found by a rescan */
+	bool coalesced;			/* an event came with no actor: found when
+					 * a busy file's window ended */
 };
 
 struct held {				/* a finding waiting to be judged */
 	struct fim_finding f;
 	struct actors by;
+	bool coalesced;			/* as its pending entry */
 	uint64_t since_ns;
 };
 
@@ -67,6 +70,7 @@ struct drift {
 	char hostname[256];
 	struct vg_buf line;
 	const struct actors *current;	/* being rechecked: findings take it */
+	bool current_coalesced;
 	struct vg_strv trees;		/* pending subtree rescans, for their actors */
 };
 
@@ -278,7 +282,7 @@ static void tell_trees(struct drift *d, const char *path, struct actor *a)
 }
 
 static void enqueue(struct drift *d, const char *path, bool rehash, bool tree,
-		    struct actor *a)
+		    struct actor *a, bool coalesced)
 {
 	uint64_t now = now_ns();
 	struct pending *q = smap_get(&d->pending, path, strlen(path));
@@ -300,6 +304,7 @@ static void enqueue(struct drift *d, const char *path, bool rehash, bool tree,
 	if (tree && !q->tree)
 		strv_push(&d->trees, path);
 	q->tree |= tree;
+	q->coalesced |= coalesced;
 	actors_add(&q->by, a);
 	tell_trees(d, path, a);
 }
@@ -313,6 +318,7 @@ void drift_event(struct drift *d, const struct vg_event *ev, struct vg_proctab *
 {
 	const char *p1 = ev->path, *p2 = NULL;
 	bool rehash = false, tree = false;
+	bool co;
 	struct actor *a;
 
 	switch (ev->kind) {
@@ -343,10 +349,11 @@ void drift_event(struct drift *d, const struct vg_event *ev, struct vg_proctab *
 		return;
 	d->c.events++;
 	a = ev->found_by ? NULL : actor_capture(ev, t, d->o.emit != NULL);
+	co = ev->found_by && !strcmp(ev->found_by, "coalesced");
 	if (p1)
-		enqueue(d, p1, rehash, tree, a);
+		enqueue(d, p1, rehash, tree, a, co);
 	if (p2)
-		enqueue(d, p2, rehash, tree, a);
+		enqueue(d, p2, rehash, tree, a, co);
 	actor_put(a);
 }
 
@@ -375,6 +382,7 @@ static void hold(void *u, const struct fim_finding *f)
 		actors_copy(&h->by, d->current);
 	else
 		h->by.n = 0;
+	h->coalesced = d->current && d->current_coalesced;
 	h->since_ns = now_ns();
 }
 
@@ -385,6 +393,7 @@ static void recheck_one(struct drift *d, const char *path, const struct pending 
 	int rc;
 
 	d->current = q ? &q->by : NULL;
+	d->current_coalesced = q && q->coalesced;
 	if (q && q->tree) {
 		d->c.rescans++;
 		rc = fim_live_rescan(d->live, path, hold, d, &err);
@@ -516,6 +525,12 @@ static int verdict_severity(int verdict)
 	return verdict == V_TAMPER ? 4 : verdict == V_PACKAGE ? 1 : 0;
 }
 
+/* event: someone was seen doing it; else how it was found with nobody. */
+static const char *found_by(const struct held *h)
+{
+	return h->by.n ? "event" : h->coalesced ? "coalesced" : "rescan";
+}
+
 static void drift_json(struct drift *d, const struct held *h, const struct pkg_owner *o,
 			const struct judgement *j)
 {
@@ -527,7 +542,7 @@ static void drift_json(struct drift *d, const struct held *h, const struct pkg_o
 	};
 
 	buf_printf(&fim, "\"realtime\":true,\"found_by\":\"%s\",\"verdict\":\"%s\",\"reason\":",
-		   a ? "event" : "rescan", verdict_name(j->verdict));
+		   found_by(h), verdict_name(j->verdict));
 	json_str(&fim, j->why);
 	package_json(&fim, o, j->verified);
 	others_json(&fim, &h->by);
@@ -546,7 +561,7 @@ static void drift_text(struct drift *d, const struct held *h, const struct pkg_o
 		buf_printf(&d->line, " (%s package %s)", o->manager, o->package);
 	buf_puts(&d->line, "\n");
 	if (!h->by.n)
-		buf_puts(&d->line, "  found by rescan\n");
+		buf_printf(&d->line, "  found by %s\n", found_by(h));
 	for (unsigned i = h->by.n; i-- > 0;)
 		buf_printf(&d->line, "  %s%s\n", i + 1 < h->by.n ? "and " : "", h->by.v[i]->text);
 }
@@ -569,6 +584,7 @@ static void drift_emit(struct drift *d, const struct held *h, const struct pkg_o
 		.verified = j->verified == MATCH_YES ? 1 : j->verified == MATCH_NO ? 0 : -1,
 		.actors = by,
 		.nactors = n,
+		.found_by = found_by(h),
 	};
 	d->o.emit(d->o.emit_u, &h->f, &v);
 }

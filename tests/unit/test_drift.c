@@ -186,6 +186,32 @@ static void test_queue_overflow_rescans(void **state)
 	dx_close(&x);
 }
 
+/* A busy file's change found when its coalescing window ended has nobody
+ * to name, and says how it was found; one with an actor says "event". */
+static void test_coalesced_change(void **state)
+{
+	char a[PATH_MAX], b[PATH_MAX];
+	struct vg_event ev;
+	struct dx x;
+
+	(void)state;
+	dx_open(&x, 0);
+	dx_path(&x, a, "/a");
+	dx_path(&x, b, "/b");
+	tu_write(x.root, "/data/a", "changed in a window\n", 0644);
+	tu_write(x.root, "/data/b", "changed by someone seen\n", 0644);
+	ev = file_event(EV_MODIFY, a, (uint32_t)-1);
+	ev.found_by = "coalesced";
+	drift_event(x.d, &ev, x.pt);
+	ev = file_event(EV_MODIFY, b, (uint32_t)getpid());
+	drift_event(x.d, &ev, x.pt);
+	dx_settle(&x);
+	assert_int_equal(count(x.out, "\"found_by\":\"coalesced\""), 1);
+	assert_int_equal(count(x.out, "\"found_by\":\"event\""), 1);
+	assert_int_equal(count(x.out, "\"found_by\":\"rescan\""), 0);
+	dx_close(&x);
+}
+
 /* A path the kernel could not spell out cannot be trusted: rescan. */
 static void test_truncated_path_rescans(void **state)
 {
@@ -295,6 +321,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lost_events_rescan),
 		cmocka_unit_test(test_queue_overflow_rescans),
+		cmocka_unit_test(test_coalesced_change),
 		cmocka_unit_test(test_truncated_path_rescans),
 		cmocka_unit_test(test_two_actors_one_change),
 		cmocka_unit_test(test_package_manager_lineage),
