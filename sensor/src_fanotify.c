@@ -119,6 +119,9 @@
  * window ends the mark comes off first, and then the file is compared: a
  * size or mtime that moved is said as EV_MODIFY (EV_TRUNCATE if it shrank)
  * with found_by "coalesced" and no actor, since nobody was seen writing.
+ * A write seen (its FAN_MODIFY read) whose close the window hides is said
+ * when the window opens, or when it is read, with its actor: the close
+ * that would have said it will not come.
  * A write between the snapshot and the mark, or between unmarking and
  * comparing, may be said twice (once with its actor, once coalesced), never
  * not at all. What is lost is *who* wrote inside the window; the first
@@ -1666,6 +1669,16 @@ static int ignore_writes(struct fan *f, int ofd, bool on)
 			     FAN_MODIFY | FAN_CLOSE_WRITE, AT_FDCWD, link);
 }
 
+/* A write seen whose close a window hides (it opens now, or the write was
+ * queued before the mark): said now, with the actor of the write. */
+static void written_now(struct fan *f, struct fattr *a, const char *path)
+{
+	if (!a->dirty)
+		return;
+	a->dirty = false;
+	emit_path(f, EV_MODIFY, path, a->mode & 07777);
+}
+
 /* Opens a window on a's file: st is how it was before the mark goes on,
  * ofd an O_PATH descriptor of it on the filesystem fsid. */
 static void window_open(struct fan *f, struct fattr *a, const struct stat *st, int ofd,
@@ -1685,6 +1698,7 @@ static void window_open(struct fan *f, struct fattr *a, const struct stat *st, i
 	f->nwin++;
 	f->c.windows++;
 	a->coalescing = true;
+	written_now(f, a, a->path);
 }
 
 /* Ends a window: unmarks first, so a write from now on raises its event,
@@ -1749,6 +1763,8 @@ static void coalesce(struct fan *f, const struct fev *e, const char *path,
 	struct stat now;
 	int fd = ofd;
 
+	if (a && a->coalescing)
+		written_now(f, a, path);
 	if (!a || a->coalescing || !fsid)
 		return;
 	if (!a->wrote_ns || f->mono - a->wrote_ns >= FAN_HOT_NS || actor_muted(f)) {

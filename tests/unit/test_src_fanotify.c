@@ -1341,6 +1341,29 @@ static void t_coalesced_renamed(void **state)
 	fx_close(x);
 }
 
+/* A window that opens while the file is still open for writing hides the
+ * close that would have said "modify": the writes seen are said when the
+ * window opens, with their actor (here unbatched, as fanotify mode reads). */
+static void t_coalesced_while_open(void **state)
+{
+	struct fx *x = fx_open_at(prepare_files, NULL, NULL, 0, 600);
+	char *p = in(x->dir, "mod");
+	int fd = open(p, O_WRONLY | O_APPEND | O_CLOEXEC);
+	uint64_t w0 = windows(x);
+
+	(void)state;
+	assert_true(fd >= 0);
+	for (long long end = now_ms() + WAIT_MS; windows(x) == w0; pump(x, 5)) {
+		if (now_ms() > end)
+			fail_msg("no coalescing window after %d ms of writes;%s", WAIT_MS, dump(x));
+		assert_int_equal(write(fd, "x", 1), 1);
+	}
+	close(fd);
+	expect(x, EV_MODIFY, p, NULL);
+	free(p);
+	fx_close(x);
+}
+
 static void t_missing_path_is_an_error(void **state)
 {
 	struct vg_strv paths = {0};
@@ -1380,6 +1403,7 @@ int main(void)
 		cmocka_unit_test(t_batched),
 		cmocka_unit_test(t_coalesced),
 		cmocka_unit_test(t_coalesced_renamed),
+		cmocka_unit_test(t_coalesced_while_open),
 		cmocka_unit_test(t_delete),
 		cmocka_unit_test(t_rename),
 		cmocka_unit_test(t_chmod),
