@@ -112,8 +112,10 @@
  * and each close after a write makes the kernel allocate an event and
  * encode its handles before it merges it with the one already queued; on a
  * file rewritten thousands of times a second that, not the reading, is the
- * cost (docs/events.md). So a regular file with write events in two reads
- * less than FAN_HOT_NS apart gets an ignore mark for FAN_MODIFY and
+ * cost (docs/events.md). So a regular file with write events in
+ * FAN_HOT_READS reads in a row, each less than FAN_HOT_NS after the one
+ * before (a writer that keeps at it, not a script that writes a file twice
+ * and truncates or removes it), gets an ignore mark for FAN_MODIFY and
  * FAN_CLOSE_WRITE (surviving modification) for coalesce_ms; its size and
  * mtime are remembered as they were *before* the mark went on. When the
  * window ends the mark comes off first, and then the file is compared: a
@@ -170,7 +172,8 @@
 #define FAN_LINK_SCAN_MAX 65536		/* EV_LINK looks for another name up to this */
 #define FAN_MARKS_CHECK 4096		/* marks remembered before the first check */
 #define FAN_KEY_MAX (8 + 4 + MAX_HANDLE_SZ)	/* fsid, handle type, handle */
-#define FAN_HOT_NS 100000000LL		/* write events this close: coalesce */
+#define FAN_HOT_NS 100000000LL		/* write events this close in a row... */
+#define FAN_HOT_READS 8			/* ...this many times: coalesce */
 #define FAN_WINDOWS_MAX 1024		/* coalescing windows open at once */
 #define UNKNOWN_ID ((uint32_t)-1)
 
@@ -343,6 +346,8 @@ struct fattr {				/* what is remembered of one watched path */
 	bool dirty;			/* written since its last close-after-write */
 	bool coalescing;		/* in a window: writes raise no events */
 	int64_t wrote_ns;		/* monotonic: its last write event read */
+	unsigned streak;		/* write events read, each FAN_HOT_NS or less
+					 * after the one before */
 	bool scanned;			/* reported as found by a scan, and its own
 					 * creation event may still come */
 	size_t plen;
@@ -1728,6 +1733,7 @@ static void window_close(struct fan *f, const struct window *w)
 	if ((a = attr_get_same(f, f->pb.p, &st))) {
 		a->coalescing = false;
 		a->wrote_ns = 0;
+		a->streak = 0;
 		a->dirty &= !changed;
 		a->size = (uint64_t)st.st_size;
 		a->mtime = ts_ns(&st.st_mtim);
@@ -1753,7 +1759,7 @@ static void windows_due(struct fan *f)
 
 /* A regular file's write event (st: the file before anything else is done
  * to it; ofd: an O_PATH descriptor of it, or -1 when the event had no
- * handle of it): the second soon after the last opens a window, unless its
+ * handle of it): the FAN_HOT_READS-th in a row opens a window, unless its
  * writer is muted (the window would hide the others' writes for nothing). */
 static void coalesce(struct fan *f, const struct fev *e, const char *path,
 		     const struct stat *st, int ofd)
@@ -1767,10 +1773,10 @@ static void coalesce(struct fan *f, const struct fev *e, const char *path,
 		written_now(f, a, path);
 	if (!a || a->coalescing || !fsid)
 		return;
-	if (!a->wrote_ns || f->mono - a->wrote_ns >= FAN_HOT_NS || actor_muted(f)) {
-		a->wrote_ns = f->mono;
+	a->streak = a->wrote_ns && f->mono - a->wrote_ns < FAN_HOT_NS ? a->streak + 1 : 1;
+	a->wrote_ns = f->mono;
+	if (a->streak < FAN_HOT_READS || actor_muted(f))
 		return;
-	}
 	if (fd < 0)
 		fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	if (fd >= 0 && !fstat(fd, &now) && now.st_ino == st->st_ino && now.st_dev == st->st_dev)

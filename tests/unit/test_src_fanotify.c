@@ -1364,6 +1364,27 @@ static void t_coalesced_while_open(void **state)
 	fx_close(x);
 }
 
+/* A script that writes a file twice, then truncates and removes it, does
+ * not make it busy: the truncation (a FAN_MODIFY only) keeps its actor. */
+static void t_not_busy_for_a_script(void **state)
+{
+	struct fx *x = fx_open_at(prepare_files, NULL, NULL, 0, 600);
+	char *p = in(x->dir, "trunc");
+
+	(void)state;
+	write_n(p, 1);
+	wait_for(x, EV_MODIFY, p, NULL);
+	write_n(p, 1);
+	pump(x, 5);
+	assert_int_equal(truncate(p, 1), 0);
+	expect(x, EV_TRUNCATE, p, NULL);
+	assert_int_equal(unlink(p), 0);
+	expect(x, EV_DELETE, p, NULL);
+	assert_int_equal(windows(x), 0);
+	free(p);
+	fx_close(x);
+}
+
 static void t_missing_path_is_an_error(void **state)
 {
 	struct vg_strv paths = {0};
@@ -1404,6 +1425,7 @@ int main(void)
 		cmocka_unit_test(t_coalesced),
 		cmocka_unit_test(t_coalesced_renamed),
 		cmocka_unit_test(t_coalesced_while_open),
+		cmocka_unit_test(t_not_busy_for_a_script),
 		cmocka_unit_test(t_delete),
 		cmocka_unit_test(t_rename),
 		cmocka_unit_test(t_chmod),
