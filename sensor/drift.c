@@ -69,8 +69,8 @@ struct drift {
 	struct drift_counters c;
 	char hostname[256];
 	struct vg_buf line;
-	const struct actors *current;	/* being rechecked: findings take it */
-	bool current_coalesced;
+	const struct pending *current;	/* being rechecked: findings take its
+					 * actors */
 	struct vg_strv trees;		/* pending subtree rescans, for their actors */
 };
 
@@ -379,10 +379,10 @@ static void hold(void *u, const struct fim_finding *f)
 	h->f = *f;
 	memset((struct fim_finding *)f, 0, sizeof(*f));
 	if (d->current)
-		actors_copy(&h->by, d->current);
+		actors_copy(&h->by, &d->current->by);
 	else
 		h->by.n = 0;
-	h->coalesced = d->current && d->current_coalesced;
+	h->coalesced = d->current && d->current->coalesced;
 	h->since_ns = now_ns();
 }
 
@@ -392,8 +392,7 @@ static void recheck_one(struct drift *d, const char *path, const struct pending 
 	struct fim_finding f;
 	int rc;
 
-	d->current = q ? &q->by : NULL;
-	d->current_coalesced = q && q->coalesced;
+	d->current = q;
 	if (q && q->tree) {
 		d->c.rescans++;
 		rc = fim_live_rescan(d->live, path, hold, d, &err);

@@ -101,7 +101,7 @@ struct ship_verdict {
 	int verified;			/* content is the package's: 1, 0, -1 unknown */
 	const struct ship_actor *const *actors;	/* the latest last; none: a rescan */
 	size_t nactors;
-	const char *found_by;		/* event|rescan|coalesced; NULL: from nactors */
+	const char *found_by;		/* event|rescan|coalesced (drift.c) */
 };
 
 /* A finding (1001 with unmapped.fim); v NULL for `vigil fim check`. */

@@ -86,7 +86,7 @@ static void verdict(struct fim_rec *fr, const struct ship_verdict *v)
 
 	fr->fim.verdict = v->verdict ? v->verdict : "change";
 	fr->fim.reason = v->reason;
-	fr->fim.found_by = v->found_by ? v->found_by : n ? "event" : "rescan";
+	fr->fim.found_by = v->found_by;
 	if (v->owner && v->owner->package) {
 		fr->pkg = (struct ocsf_fim_package){
 			.name = v->owner->package,

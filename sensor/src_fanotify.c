@@ -1646,19 +1646,11 @@ static void on_delete(struct fan *f, const struct fev *e, const char *path)
 
 /* ---- coalescing busy files (see the top of the file) -------------------- */
 
-static uint64_t realtime_ns(void)
+static int64_t clock_ns(clockid_t clock)
 {
 	struct timespec t;
 
-	clock_gettime(CLOCK_REALTIME, &t);
-	return (uint64_t)ts_ns(&t);
-}
-
-static int64_t mono_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
+	clock_gettime(clock, &t);
 	return ts_ns(&t);
 }
 
@@ -1741,20 +1733,18 @@ static void window_close(struct fan *f, const struct window *w)
 	close(fd);
 }
 
-/* Ends the windows whose time is up; run before the queue is read. */
+/* Ends the windows whose time is up; run before the queue is read. All
+ * last coalesce_ms, so f->win is in the order they end. */
 static void windows_due(struct fan *f)
 {
-	size_t keep = 0;
+	size_t n = 0;
 
-	f->mono = mono_ns();
-	f->now = realtime_ns();
-	for (size_t i = 0; i < f->nwin; i++) {
-		if (f->win[i].until <= f->mono)
-			window_close(f, &f->win[i]);
-		else
-			f->win[keep++] = f->win[i];
-	}
-	f->nwin = keep;
+	f->mono = clock_ns(CLOCK_MONOTONIC);
+	f->now = (uint64_t)clock_ns(CLOCK_REALTIME);
+	while (n < f->nwin && f->win[n].until <= f->mono)
+		window_close(f, &f->win[n++]);
+	f->nwin -= n;
+	memmove(f->win, f->win + n, f->nwin * sizeof(*f->win));
 }
 
 /* A regular file's write event (st: the file before anything else is done
@@ -2041,7 +2031,7 @@ static void on_event(struct fan *f, const struct fev *e)
 	const char *path;
 
 	f->pid = e->pid;
-	f->now = realtime_ns();
+	f->now = (uint64_t)clock_ns(CLOCK_REALTIME);
 	if (e->mask & FAN_Q_OVERFLOW) {
 		f->c.overflows++;
 		f->reseed = true;
@@ -2123,12 +2113,8 @@ static int rest(struct fan *f, bool resting)
 	if (resting != f->resting && epoll_ctl(f->epfd, EPOLL_CTL_MOD, f->fd, &ev))
 		return -1;
 	f->resting = resting;
-	if (!resting && f->nwin) {	/* awake anyway when a window ends */
-		int64_t first = f->win[0].until;
-
-		for (size_t i = 1; i < f->nwin; i++)
-			first = f->win[i].until < first ? f->win[i].until : first;
-		ns = first - mono_ns();
+	if (!resting && f->nwin) {	/* awake anyway when the first window ends */
+		ns = f->win[0].until - clock_ns(CLOCK_MONOTONIC);
 		ns = ns < 1000000 ? 1000000 : ns;
 	}
 	t.it_value.tv_sec = ns / 1000000000;

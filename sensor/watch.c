@@ -76,6 +76,20 @@ static int parse_mode(const char *s)
 	return -2;
 }
 
+/* A whole number of milliseconds, lo..60000, for option opt. */
+static int parse_ms(const char *opt, const char *arg, long lo, unsigned *out)
+{
+	char *end;
+	long v = strtol(arg, &end, 10);
+
+	if (*end || end == arg || v < lo || v > 60000) {
+		fprintf(stderr, "vigil: %s is %ld..60000 milliseconds\n", opt, lo);
+		return -1;
+	}
+	*out = (unsigned)v;
+	return 0;
+}
+
 static int parse_watch_opts(int argc, char **argv, struct watch_opts *o)
 {
 	static const struct option longopts[] = {
@@ -113,24 +127,14 @@ static int parse_watch_opts(int argc, char **argv, struct watch_opts *o)
 		case 'F': o->fim = true; break;
 		case 'c': o->config = optarg; break;
 		case 's': o->state_dir = optarg; break;
-		case 'D': {
-			long v = strtol(optarg, &end, 10);
-			if (*end || v < 1 || v > 60000) {
-				fprintf(stderr, "vigil: --debounce is 1..60000 milliseconds\n");
+		case 'D':
+			if (parse_ms("--debounce", optarg, 1, &o->debounce_ms))
 				return -1;
-			}
-			o->debounce_ms = (unsigned)v;
 			break;
-		}
-		case 'C': {
-			long v = strtol(optarg, &end, 10);
-			if (*end || end == optarg || v < 0 || v > 60000) {
-				fprintf(stderr, "vigil: --coalesce-ms is 0..60000 milliseconds\n");
+		case 'C':
+			if (parse_ms("--coalesce-ms", optarg, 0, &o->coalesce_ms))
 				return -1;
-			}
-			o->coalesce_ms = (unsigned)v;
 			break;
-		}
 		case 'I': strv_split(&o->ignore, optarg, ","); break;
 		case 'v': log_set_level(VG_LOG_INFO); break;
 		case 'm':

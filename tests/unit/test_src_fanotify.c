@@ -284,13 +284,18 @@ static void fx_close(struct fx *x)
 	free(x);
 }
 
-/* Events the source has read from the kernel, whatever became of them. */
-static uint64_t received(struct fx *x)
+static struct vg_counters counters(struct fx *x)
 {
 	struct vg_counters c = {0};
 
 	x->s.counters(x->s.impl, &c);
-	return c.received;
+	return c;
+}
+
+/* Events the source has read from the kernel, whatever became of them. */
+static uint64_t received(struct fx *x)
+{
+	return counters(x).received;
 }
 
 /* Reads all the kernel has queued. It queues an event in the system call
@@ -1207,12 +1212,10 @@ static void t_batched(void **state)
 	fx_close(x);
 }
 
+/* Coalescing windows the source has opened. */
 static uint64_t windows(struct fx *x)
 {
-	struct vg_counters c = {0};
-
-	x->s.counters(x->s.impl, &c);
-	return c.windows;
+	return counters(x).windows;
 }
 
 /* Writes path until the source opens a coalescing window on it. */
