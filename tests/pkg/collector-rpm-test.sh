@@ -17,24 +17,12 @@ trap 'pkg_root_drop "$root"; rm -rf "$tmp"' EXIT
 . "$src/tests/cli/lib.sh"
 . "$here/lib.sh"
 
-if ! command -v rpmbuild >/dev/null; then
-	echo "rpmbuild missing (the rpm package; scripts/deps.sh --test installs it)"
-	[ -n "${CI:-}" ] && exit 1
-	exit 77
-fi
-ver=$(sed -n 's/^CMAKE_PROJECT_VERSION:STATIC=//p' "$BUILD/CMakeCache.txt")
-[ -n "$ver" ] || { echo "FAIL: no project version in $BUILD/CMakeCache.txt"; exit 1; }
+pkg_need rpmbuild rpm
+pkg_version
 U=vigil-collector
 STATE=/var/lib/vigil-collector
 
-for rel in 1 2; do
-	if ! (cd "$BUILD" && cpack -G RPM -B "$tmp/out$rel" -D CPACK_RPM_PACKAGE_RELEASE=$rel) \
-		>"$tmp/cpack$rel.log" 2>&1; then
-		tail -20 "$tmp/cpack$rel.log"
-		echo "FAIL: cpack -G RPM (release $rel)"
-		exit 1
-	fi
-done
+pkg_build RPM
 rpm1=$(ls "$tmp"/out1/$U-[0-9]*.rpm)
 rpm2=$(ls "$tmp"/out2/$U-[0-9]*.rpm)
 [ "$(basename "$rpm1")" = "$U-${ver}-1.x86_64.rpm" ] && ok || bad "file name $(basename "$rpm1")"

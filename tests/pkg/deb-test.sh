@@ -15,18 +15,10 @@ trap 'pkg_root_drop "$root"; rm -rf "$tmp"' EXIT
 . "$src/tests/cli/lib.sh"
 . "$here/lib.sh"
 
-ver=$(sed -n 's/^CMAKE_PROJECT_VERSION:STATIC=//p' "$BUILD/CMakeCache.txt")
-[ -n "$ver" ] || { echo "FAIL: no project version in $BUILD/CMakeCache.txt"; exit 1; }
+pkg_version
 
 # ---- build: release 1, and release 2 of the same tree for the upgrade --------
-for rel in 1 2; do
-	if ! (cd "$BUILD" && cpack -G DEB -B "$tmp/out$rel" -D CPACK_DEBIAN_PACKAGE_RELEASE=$rel) \
-		>"$tmp/cpack$rel.log" 2>&1; then
-		tail -20 "$tmp/cpack$rel.log"
-		echo "FAIL: cpack -G DEB (release $rel)"
-		exit 1
-	fi
-done
+pkg_build DEB
 deb1=$(ls "$tmp"/out1/vigil_*.deb)
 deb2=$(ls "$tmp"/out2/vigil_*.deb)
 [ "$(basename "$deb1")" = "vigil_${ver}-1_amd64.deb" ] && ok || bad "file name $(basename "$deb1")"

@@ -18,6 +18,36 @@ PKG_ROOT=$PKG_CACHE/bookworm-root
 PKG_STAMP=.vigil-test-root-v1	# change the suffix when the recipe below changes
 PKG_INCLUDE=systemd,man-db	# a server's init, and man to resolve Documentation=
 
+# pkg_need CMD DEBIAN_PACKAGE: the test is skipped (77) without CMD, and
+# fails in CI, where scripts/deps.sh --test has installed it.
+pkg_need() {
+	command -v "$1" >/dev/null && return 0
+	echo "$1 missing (the $2 package; scripts/deps.sh --test installs it)"
+	[ -n "${CI:-}" ] && exit 1
+	exit 77
+}
+
+# pkg_version: the project version $BUILD was configured with, in $ver.
+pkg_version() {
+	ver=$(sed -n 's/^CMAKE_PROJECT_VERSION:STATIC=//p' "$BUILD/CMakeCache.txt")
+	[ -n "$ver" ] || { echo "FAIL: no project version in $BUILD/CMakeCache.txt"; exit 1; }
+}
+
+# pkg_build DEB|RPM: cpack of $BUILD as release 1 into $tmp/out1 and as
+# release 2 into $tmp/out2 (the same tree, for an upgrade).
+pkg_build() {
+	local gen=$1 var=CPACK_RPM_PACKAGE_RELEASE rel
+	[ "$gen" = DEB ] && var=CPACK_DEBIAN_PACKAGE_RELEASE
+	for rel in 1 2; do
+		if ! (cd "$BUILD" && cpack -G "$gen" -B "$tmp/out$rel" -D "$var=$rel") \
+			>"$tmp/cpack$rel.log" 2>&1; then
+			tail -20 "$tmp/cpack$rel.log"
+			echo "FAIL: cpack -G $gen (release $rel)"
+			exit 1
+		fi
+	done
+}
+
 # The host's Debian mirror, so a site with its own mirror uses it.
 pkg_mirror() {
 	local m=${VIGIL_PKG_MIRROR:-}

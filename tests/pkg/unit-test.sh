@@ -40,16 +40,9 @@ trap cleanup EXIT
 . "$src/tests/cli/lib.sh"
 . "$here/lib.sh"
 
-if ! command -v systemd-nspawn >/dev/null; then
-	echo "systemd-nspawn missing (systemd-container; scripts/deps.sh --test installs it)"
-	[ -n "${CI:-}" ] && exit 1
-	exit 77
-fi
-ver=$(sed -n 's/^CMAKE_PROJECT_VERSION:STATIC=//p' "$BUILD/CMakeCache.txt")
-for rel in 1 2; do
-	(cd "$BUILD" && cpack -G DEB -B "$tmp/out$rel" -D CPACK_DEBIAN_PACKAGE_RELEASE=$rel) \
-		>"$tmp/cpack.log" 2>&1 || { tail -20 "$tmp/cpack.log"; echo "FAIL: cpack"; exit 1; }
-done
+pkg_need systemd-nspawn systemd-container
+pkg_version
+pkg_build DEB
 deb1=$(ls "$tmp"/out1/vigil_*.deb)
 deb2=$(ls "$tmp"/out2/vigil_*.deb)
 cdeb1=$(ls "$tmp"/out1/vigil-collector_*.deb)
